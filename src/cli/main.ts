@@ -1,0 +1,49 @@
+import { UsageError, UserError, type CliIO, type Command } from './usage';
+import { validateCommand } from './commands/validate';
+
+const HELP = `awb — Alignment Workbench on the command line
+
+Usage: awb <command> [options]
+
+Commands:
+  validate PATH...      check dataset, card, personas, models, bench and grid files
+
+Run "awb <command> --help" for a command's options.`;
+
+/** Every subcommand by name; each lives in its own file under commands/. */
+const COMMANDS: Record<string, Command> = {
+  validate: validateCommand,
+};
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') { io.out(HELP); return name ? 0 : 2; }
+  if (name === '--version') { io.out(process.env.AWB_VERSION ?? '0.1.0'); return 0; }
+  const command = COMMANDS[name];
+  if (!command) { io.err(`awb: unknown command "${name}"\n\n${HELP}`); return 2; }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`awb ${name}: ${err.message}\nRun "awb ${name} --help" for usage.`);
+      return 2;
+    }
+    if (err instanceof UserError) { io.err(`awb ${name}: ${err.message}`); return 1; }
+    io.err(`awb ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  const io: CliIO = {
+    out: (s) => process.stdout.write(s + '\n'),
+    err: (s) => process.stderr.write(s + '\n'),
+    isTTY: Boolean(process.stderr.isTTY),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => { process.stderr.write(`awb: ${String(err)}\n`); process.exitCode = 1; },
+  );
+}

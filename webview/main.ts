@@ -1,0 +1,1 @@
+// The results webview (built in the results-view work).
