@@ -13,3 +13,4 @@ export { validateCasesJsonlFile, JsonlDocumentValidator } from './validate/jsonl
 export { parseYaml, nodeAtPath, offsetSpan, placeYamlProblem, MAX_YAML_BYTES, MAX_YAML_ALIASES } from './validate/yamlDoc';
 export { findPlaceholders, renderTemplate } from './validate/placeholders';
 export { readLines } from './validate/lineReader';
+export * from "./run/row";
