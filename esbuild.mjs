@@ -62,6 +62,16 @@ const builds = [
 mkdirSync('dist', { recursive: true });
 copyFileSync(join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 
+/** Generates the JSON Schemas editors use from the zod schemas, through a throwaway bundle. */
+async function writeSchemas() {
+  await esbuild.build({ ...node, plugins: [], sourcemap: false, minify: false, entryPoints: ['scripts/genSchemas.ts'], outfile: 'dist/.genSchemas.js' });
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(process.execPath, ['dist/.genSchemas.js', 'dist/schemas'], { stdio: 'inherit' });
+  const { rmSync } = await import('node:fs');
+  rmSync('dist/.genSchemas.js');
+}
+await writeSchemas();
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));

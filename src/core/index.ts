@@ -14,3 +14,6 @@ export { parseYaml, nodeAtPath, offsetSpan, placeYamlProblem, MAX_YAML_BYTES, MA
 export { findPlaceholders, renderTemplate } from './validate/placeholders';
 export { readLines } from './validate/lineReader';
 export * from "./run/row";
+export * from './language/assist';
+export * from './language/fieldDocs';
+export * from './schemas/jsonSchemas';

@@ -1,3 +1,26 @@
 import * as vscode from 'vscode';
-export function activate(_context: vscode.ExtensionContext): void {}
+import { registerLanguageFeatures } from './language';
+import { createLog } from './log';
+
+/**
+ * One activation path: create the log, then register each feature in order. Validation and the
+ * editing helpers work in Restricted Mode; features that run models check Workspace Trust.
+ */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  context.subscriptions.push(log);
+  const version = (context.extension.packageJSON as { version?: string }).version ?? '?';
+  log.info(`Alignment Workbench ${version} activating (trusted workspace: ${vscode.workspace.isTrusted})`);
+
+  const diagnostics = registerLanguageFeatures(context, log);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('alignmentWorkbench.showLog', () => log.show()),
+    vscode.commands.registerCommand('alignmentWorkbench.validateWorkspace', async () => {
+      const n = await diagnostics.validateWorkspace();
+      void vscode.window.showInformationMessage(`Alignment Workbench: validated ${n} dataset file(s).`);
+    }),
+  );
+}
+
 export function deactivate(): void {}

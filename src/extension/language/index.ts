@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { DatasetCompletions } from './completions';
+import { DatasetDiagnostics } from './diagnostics';
+import { DatasetHovers } from './hovers';
+import { DatasetQuickFixes } from './quickFixes';
+import { DatasetSymbols } from './symbols';
+
+/** Every dataset format, by file pattern (JSONL and YAML languages, whatever the user has set). */
+export const DATASET_SELECTOR: vscode.DocumentSelector = [
+  { pattern: '**/*.cases.jsonl' },
+  { pattern: '**/*.{cases,dataset,bench,grid,personas,models}.{yaml,yml}' },
+  { pattern: '**/{personas,models}.{yaml,yml}' },
+  { pattern: '**/*.dataset.json' },
+];
+
+/** Registers validation and the editing helpers; none of it needs Workspace Trust. */
+export function registerLanguageFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): DatasetDiagnostics {
+  const diagnostics = new DatasetDiagnostics(log);
+  context.subscriptions.push(
+    diagnostics,
+    vscode.languages.registerCompletionItemProvider(DATASET_SELECTOR, new DatasetCompletions(), '"', '{', ':', ' ', '-'),
+    vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHovers()),
+    vscode.languages.registerDocumentSymbolProvider(DATASET_SELECTOR, new DatasetSymbols(diagnostics)),
+    vscode.languages.registerCodeActionsProvider(DATASET_SELECTOR, new DatasetQuickFixes(), { providedCodeActionKinds: DatasetQuickFixes.kinds }),
+  );
+  void diagnostics.validateWorkspace().then(
+    (n) => log.info(`validated ${n} dataset file(s) in the workspace`),
+    (err: unknown) => log.error(`workspace validation failed: ${String(err)}`),
+  );
+  return diagnostics;
+}
