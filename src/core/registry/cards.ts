@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { sortDiagnostics, type Diagnostic } from '../diagnostics';
+import { DatasetCardSchema, type DatasetCard } from '../schemas/card';
+import { validateText } from '../validate/validate';
+import { parseYaml, placeYamlProblem } from '../validate/yamlDoc';
+import { zodIssuesToProblems } from '../validate/zodIssues';
+import { isSha256, type RegisterInput } from './model';
+
+/** sha256 of a file's bytes, streamed (data files may be large). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export type CardLoad =
+  | { ok: true; input: RegisterInput; diagnostics: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * Reads and validates a card file exactly as `awb validate` does (same schema, messages and
+ * positions, data file present and `size` agreeing), whatever the file is named, then hashes its data.
+ */
+export async function loadCardFile(file: string, opts: { displayName?: string } = {}): Promise<CardLoad> {
+  const name = opts.displayName ?? file;
+  const at = (message: string, rule: string): CardLoad => ({ ok: false, diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule, message }] });
+  if (!existsSync(file)) return at('file not found', 'missing-file');
+  if (!statSync(file).isFile()) return at('not a file', 'missing-file');
+  const text = await readFile(file, 'utf8');
+  const diagnostics = (await validateText(file, text, 'card')).map((d) => (d.file === file ? { ...d, file: name } : d));
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
+  const card = DatasetCardSchema.parse(parseYaml(file, text).value);
+  const dataPath = card.path ? resolve(dirname(file), card.path) : null;
+  const sha256 = dataPath ? await sha256File(dataPath) : null;
+  return { ok: true, diagnostics, input: { card, sha256, cardPath: resolve(file), dataPath } };
+}
+
+// Seed 002's clients send pydantic's `None` as null for optional fields; treat it as absent.
+const NULLABLE_OPTIONAL = ['download_url', 'path', 'version', 'taxonomy'];
+
+/**
+ * Validates a card sent as JSON text (an HTTP request body) with the card schema and `awb validate`'s
+ * messages and positions, without touching the file system: a `path` in it is kept as metadata but
+ * never read. An extra `data_sha256` (64 hex digits) is taken out of the card as its data hash.
+ */
+export function validateCardText(text: string, value: unknown, name = 'request body'): { diagnostics: Diagnostic[]; input?: RegisterInput } {
+  const parsed = parseYaml(name, text);
+  const fail = (message: string, rule: string): { diagnostics: Diagnostic[] } => ({ diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', rule, message }] });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('a dataset card must be a JSON object', 'wrong-type');
+  const obj: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const k of NULLABLE_OPTIONAL) if (obj[k] === null) delete obj[k];
+  let sha256: string | null = null;
+  if ('data_sha256' in obj) {
+    if (obj.data_sha256 !== null && !isSha256(obj.data_sha256)) {
+      const d = placeYamlProblem(name, parsed, { path: ['data_sha256'], rule: 'invalid-format', message: '"data_sha256" must be 64 lower-case hex digits' });
+      return { diagnostics: [d] };
+    }
+    sha256 = (obj.data_sha256 as string | null) ?? null;
+    delete obj.data_sha256;
+  }
+  const result = DatasetCardSchema.safeParse(obj);
+  if (!result.success) {
+    // Positions come from the YAML parser (JSON is YAML); if it disagrees, problems fall on line 1.
+    const placeOn = parsed.diagnostics.some((d) => d.severity === 'error') ? { ...parsed, doc: undefined } : parsed;
+    return { diagnostics: sortDiagnostics(zodIssuesToProblems(result.error.issues, obj).map((p) => placeYamlProblem(name, placeOn, p))) };
+  }
+  return { diagnostics: [], input: { card: result.data as DatasetCard, sha256, cardPath: null, dataPath: null } };
+}

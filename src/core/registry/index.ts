@@ -1,0 +1,13 @@
+// The dataset registry: cards, listings, reviews and evaluation history in one SQLite file, or a
+// remote registry over HTTP. The HTTP server is in ./server (imported on its own: it pulls Fastify).
+export * from './model';
+export { LocalRegistry } from './localRegistry';
+export { RemoteRegistry, RemoteRegistryError } from './remote';
+export { openRegistry, resolveRegistryLocation, defaultRegistryPath, isRegistryUrl } from './open';
+export { searchListings, indexListing } from './search';
+export { loadCardFile, validateCardText, sha256File, type CardLoad } from './cards';
+export {
+  evaluateOutputs, recordRunEvaluations, summarizeRunRows, aggregateScores, resolveScorer, fieldScorer, defaultScorer, scoreValue,
+  type Scorer, type ScoringFunction, type RunRowLike, type RecordRunOptions,
+} from './evaluate';
+export { atomicReplace } from './fileStore';
