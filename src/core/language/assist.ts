@@ -138,9 +138,8 @@ function siblingKeys(lines: readonly string[], line: number, indent: number): Se
 
 /** A fresh id for a duplicate: `id-2`, `id-3`, … whichever is unused. */
 export function uniqueId(id: string, taken: ReadonlySet<string>): string {
-  const base = id.replace(/-\d+$/, '');
   for (let n = 2; n < 100000; n++) {
-    const candidate = `${base}-${n}`;
+    const candidate = `${id}-${n}`;
     if (!taken.has(candidate)) return candidate;
   }
   return `${id}-${Date.now()}`;
