@@ -326,7 +326,8 @@ export function ensureVsix(): Promise<string> {
 // Process cleanup: a crashed test must not leave servers running.
 
 const liveServers = new Set<ChildProcess>();
-process.on('exit', () => {
+const liveTmpDirs = new Set<string>();
+function killLiveServers(): void {
   for (const child of liveServers) {
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -334,7 +335,23 @@ process.on('exit', () => {
       // already gone
     }
   }
-});
+  liveServers.clear();
+  if (!process.env.AWB_E2E_KEEP) {
+    for (const dir of liveTmpDirs) rmSync(dir, { recursive: true, force: true });
+  }
+  liveTmpDirs.clear();
+}
+process.on('exit', killLiveServers);
+// Servers run in their own process groups, so a Ctrl+C or a CI timeout would not reach them.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    killLiveServers();
+    process.exit(code);
+  });
+}
 
 function baseSettings(theme: EditorOptions['theme']): Record<string, unknown> {
   const colorTheme =
@@ -391,6 +408,7 @@ export async function startEditor(options: EditorOptions): Promise<Editor> {
   const started = Date.now();
   const vsix = options.vsix ? resolve(options.vsix) : await ensureVsix();
   const tmp = mkdtempSync(join(tmpdir(), 'awb-e2e-'));
+  liveTmpDirs.add(tmp);
   const userDataDir = join(tmp, 'user-data');
   const extensionsDir = join(tmp, 'extensions');
   const configFile = join(tmp, 'code-server.yaml');
@@ -423,6 +441,7 @@ export async function startEditor(options: EditorOptions): Promise<Editor> {
       }
     }
     if (server) liveServers.delete(server);
+    liveTmpDirs.delete(tmp);
     if (process.env.AWB_E2E_KEEP) console.log(`[e2e] kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
   };
