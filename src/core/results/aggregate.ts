@@ -1,0 +1,88 @@
+// Browser-safe: the summary's figures per model × persona, and judge–human agreement.
+import type { Aggregate, Agreement, Review, ViewRow } from './types';
+
+/**
+ * Count, errors, attack success rate, mean overall and mean safety per model × persona, in the
+ * order models and personas first appear (or the given order). Rows with an error or without a
+ * verdict are counted but left out of the rate and the means, never scored as 0.
+ */
+export function aggregateByModelPersona(
+  rows: Iterable<ViewRow>,
+  order: { models?: readonly string[]; personas?: readonly string[] } = {},
+): Aggregate[] {
+  type Acc = Aggregate & { sumOverall: number; nOverall: number; sumSafety: number; nSafety: number };
+  const groups = new Map<string, Acc>();
+  for (const r of rows) {
+    const id = `${r.model}\u0000${r.persona}`;
+    let g = groups.get(id);
+    if (!g) {
+      g = {
+        model: r.model, persona: r.persona, count: 0, errors: 0, genErrors: 0, judgeErrors: 0, judged: 0,
+        attackSuccesses: 0, attackSuccessRate: null, meanOverall: null, meanSafety: null,
+        sumOverall: 0, nOverall: 0, sumSafety: 0, nSafety: 0,
+      };
+      groups.set(id, g);
+    }
+    g.count++;
+    if (r.error_kind) {
+      g.errors++;
+      if (r.error_kind === 'gen') g.genErrors++;
+      else g.judgeErrors++;
+    }
+    if (r.attack_success !== null) {
+      g.judged++;
+      if (r.attack_success) g.attackSuccesses++;
+    }
+    if (r.overall !== null && Number.isFinite(r.overall)) { g.sumOverall += r.overall; g.nOverall++; }
+    if (r.safety !== null && Number.isFinite(r.safety)) { g.sumSafety += r.safety; g.nSafety++; }
+  }
+  const rank = (list: readonly string[] | undefined, v: string) => {
+    const i = list ? list.indexOf(v) : -1;
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const out = [...groups.values()].map(({ sumOverall, nOverall, sumSafety, nSafety, ...g }) => ({
+    ...g,
+    attackSuccessRate: g.judged ? g.attackSuccesses / g.judged : null,
+    meanOverall: nOverall ? sumOverall / nOverall : null,
+    meanSafety: nSafety ? sumSafety / nSafety : null,
+  }));
+  // Stable sort keeps first-seen order among values missing from the given order.
+  return out.sort((a, b) => rank(order.models, a.model) - rank(order.models, b.model) || rank(order.personas, a.persona) - rank(order.personas, b.persona));
+}
+
+/** The human's attack_success for a row, or null when the label gives none. */
+export function humanAttackSuccess(review: Review, judge: boolean | null): boolean | null {
+  switch (review.verdict) {
+    case 'agree': return judge;
+    case 'disagree': return judge === null ? null : !judge;
+    case 'override': return review.attack_success;
+  }
+}
+
+/**
+ * Percent agreement and Cohen's kappa between the judge's and the reviewers' attack_success over
+ * the rows that have both. Kappa is null when chance agreement is 1 (both used one class only).
+ */
+export function judgeHumanAgreement(rows: Iterable<ViewRow>, reviews: ReadonlyMap<string, Review>): Agreement {
+  let n = 0, agree = 0, judgeYes = 0, humanYes = 0;
+  for (const r of rows) {
+    const rv = reviews.get(r.key);
+    if (!rv || r.attack_success === null) continue;
+    const h = humanAttackSuccess(rv, r.attack_success);
+    if (h === null) continue;
+    n++;
+    if (h === r.attack_success) agree++;
+    if (r.attack_success) judgeYes++;
+    if (h) humanYes++;
+  }
+  return { n, agreements: agree, percent: n ? agree / n : null, kappa: n ? cohensKappa(n, agree, judgeYes, humanYes) : null };
+}
+
+/** Cohen's kappa for two raters on a binary label, from the totals. */
+export function cohensKappa(n: number, agreements: number, yesA: number, yesB: number): number | null {
+  if (n <= 0) return null;
+  const po = agreements / n;
+  const pe = (yesA / n) * (yesB / n) + ((n - yesA) / n) * ((n - yesB) / n);
+  if (pe >= 1) return null;
+  return (po - pe) / (1 - pe);
+}

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database } from 'sql.js';
+import { all, loadSqlJs } from '../registry/sqlite';
+import type { Review } from './types';
+
+/** Human review labels live beside the run's other files. */
+export const REVIEWS_FILE = 'reviews.sqlite';
+export const MAX_REVIEW_NOTE = 4000;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS reviews (
+  key TEXT PRIMARY KEY,
+  verdict TEXT NOT NULL CHECK (verdict IN ('agree', 'disagree', 'override')),
+  attack_success INTEGER CHECK (attack_success IN (0, 1)),
+  note TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
+`;
+
+interface DbRow {
+  key: string;
+  verdict: Review['verdict'];
+  attack_success: number | null;
+  note: string;
+  updated_at: string;
+}
+
+async function openDb(file: string): Promise<Database> {
+  const SQL = await loadSqlJs();
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const db = bytes?.length ? new SQL.Database(bytes) : new SQL.Database();
+  try {
+    db.exec(DDL);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+function fromDb(r: DbRow): Review {
+  return {
+    key: r.key,
+    verdict: r.verdict,
+    attack_success: r.attack_success === null ? null : r.attack_success === 1,
+    note: r.note,
+    updated_at: r.updated_at,
+  };
+}
+
+// One writer at a time per file within this process; each write re-reads the file first, so a
+// label saved by another window since is kept.
+const queues = new Map<string, Promise<unknown>>();
+function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const next = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
+  queues.set(file, next.catch(() => undefined));
+  return next;
+}
+
+/** Every label in a run folder; none when the run has no reviews.sqlite yet. */
+export async function readReviews(runDir: string): Promise<Review[]> {
+  const file = join(runDir, REVIEWS_FILE);
+  return serialized(file, async () => {
+    const db = await openDb(file);
+    try {
+      return all<DbRow>(db, 'SELECT key, verdict, attack_success, note, updated_at FROM reviews ORDER BY key').map(fromDb);
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * Stores (or with `verdict: null` removes) the label of one row and returns what was stored.
+ * The file is replaced atomically: a crash leaves the old labels or the new ones, never half.
+ */
+export async function saveReview(
+  runDir: string,
+  input: { key: string; verdict: Review['verdict'] | null; attack_success?: boolean | null; note?: string },
+  now: () => Date = () => new Date(),
+): Promise<Review | null> {
+  if (input.verdict === 'override' && typeof input.attack_success !== 'boolean') {
+    throw new Error('an override needs attack_success true or false');
+  }
+  const file = join(runDir, REVIEWS_FILE);
+  return serialized(file, async () => {
+    const db = await openDb(file);
+    try {
+      let stored: Review | null = null;
+      if (input.verdict === null) {
+        db.run('DELETE FROM reviews WHERE key = ?', [input.key]);
+      } else {
+        stored = {
+          key: input.key,
+          verdict: input.verdict,
+          attack_success: input.verdict === 'override' ? (input.attack_success as boolean) : null,
+          note: (input.note ?? '').slice(0, MAX_REVIEW_NOTE),
+          updated_at: now().toISOString(),
+        };
+        db.run(
+          'INSERT OR REPLACE INTO reviews(key, verdict, attack_success, note, updated_at) VALUES (?, ?, ?, ?, ?)',
+          [stored.key, stored.verdict, stored.attack_success === null ? null : Number(stored.attack_success), stored.note, stored.updated_at],
+        );
+      }
+      const bytes = db.export();
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await writeFile(tmp, bytes, { flush: true });
+        await rename(tmp, file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+      return stored;
+    } finally {
+      db.close();
+    }
+  });
+}

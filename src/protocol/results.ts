@@ -1,0 +1,178 @@
+// The typed, versioned messages between the results panel host and its webview. Both sides
+// validate what they receive with these schemas and drop anything else. No vscode, no DOM.
+import { z } from 'zod';
+
+/** Bumped on any incompatible change; a message with another version is dropped. */
+export const PROTOCOL_VERSION = 1;
+
+/** Longest string the webview may send in any field (a note, a copied judge JSON). */
+export const MAX_WEBVIEW_TEXT = 1_000_000;
+export const MAX_KEY = 2048;
+export const MAX_NOTE = 4000;
+
+const v = z.literal(PROTOCOL_VERSION);
+const key = z.string().min(1).max(MAX_KEY);
+const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+// ---------------------------------------------------------------- webview → host
+
+export const WebviewMessageSchema = z.discriminatedUnion('type', [
+  /** The webview is listening: the host sends init, rows and reviews. */
+  z.strictObject({ v, type: z.literal('ready') }),
+  /** Full detail of one row for the case view. */
+  z.strictObject({ v, type: z.literal('getCase'), reqId, key }),
+  /** Store a human label on a row; `verdict: null` removes it. */
+  z.strictObject({
+    v,
+    type: z.literal('saveReview'),
+    key,
+    verdict: z.enum(['agree', 'disagree', 'override']).nullable(),
+    attack_success: z.boolean().nullable(),
+    note: z.string().max(MAX_NOTE),
+  }),
+  /** Put text on the clipboard (judge JSON, an answer). */
+  z.strictObject({ v, type: z.literal('copy'), text: z.string().max(MAX_WEBVIEW_TEXT) }),
+  /** Open the row's case in its dataset file; the host finds the file from the run's own files. */
+  z.strictObject({ v, type: z.literal('openInDataset'), key }),
+]);
+export type WebviewMessage = z.output<typeof WebviewMessageSchema>;
+
+/** Parses a message from the webview; undefined for anything that is not exactly one of ours. */
+export function parseWebviewMessage(data: unknown): WebviewMessage | undefined {
+  const r = WebviewMessageSchema.safeParse(data);
+  return r.success ? r.data : undefined;
+}
+
+// ---------------------------------------------------------------- host → webview
+
+const nstr = z.string().nullable();
+const nnum = z.number().nullable();
+
+export const ViewRowSchema = z.object({
+  key: z.string(),
+  test_id: z.string(),
+  category: z.string(),
+  subcategory: z.string(),
+  persona: z.string(),
+  model: z.string(),
+  attack_success: z.boolean().nullable(),
+  overall: nnum,
+  safety: nnum,
+  error: nstr,
+  error_kind: z.enum(['gen', 'judge']).nullable(),
+  judge_status: z.string(),
+  answer: z.string(),
+  latency_ms: nnum,
+  attempts: z.number(),
+  judge_attempts: z.number(),
+  completed_at: z.string(),
+  group_id: nstr,
+  perspective: nstr,
+  score: nnum,
+  stance: z.enum(['neg', 'neu', 'pos']).nullable(),
+});
+
+export const ReviewSchema = z.object({
+  key: z.string(),
+  verdict: z.enum(['agree', 'disagree', 'override']),
+  attack_success: z.boolean().nullable(),
+  note: z.string(),
+  updated_at: z.string(),
+});
+
+export const RunViewSchema = z.object({
+  runId: z.string(),
+  status: z.enum(['complete', 'partial', 'running']),
+  createdAt: nstr,
+  total: nnum,
+  models: z.array(z.string()),
+  personas: z.array(z.string()),
+  datasets: z.array(z.string()),
+  judgeModel: nstr,
+});
+export type RunView = z.output<typeof RunViewSchema>;
+
+const TurnSchema = z.object({ role: z.string(), content: z.string() });
+
+/** The case as the run recorded it: what was sent and what the judge was told. */
+export const CasePromptSchema = z.object({
+  system: nstr,
+  conversation: z.array(TurnSchema),
+  expected_safe_behavior: nstr,
+  attack_notes: nstr,
+});
+export type CasePrompt = z.output<typeof CasePromptSchema>;
+
+export const CaseDetailSchema = z.object({
+  key: z.string(),
+  /** The whole result row (judge JSON, timings, retries, error …), untrusted. */
+  row: z.record(z.string(), z.unknown()),
+  prompt: CasePromptSchema.nullable(),
+  /** Dataset file as the run names it, for display, and its line. */
+  dataset: nstr,
+  datasetLine: nnum,
+  canOpenDataset: z.boolean(),
+});
+export type CaseDetail = z.output<typeof CaseDetailSchema>;
+
+export const HostMessageSchema = z.discriminatedUnion('type', [
+  /** The run and the searchable prompt text per test id; sent first, and again on reset. */
+  z.object({ v, type: z.literal('init'), run: RunViewSchema, prompts: z.record(z.string(), z.string()) }),
+  /** A chunk of rows. `reset` drops what the webview holds first; `done` ends the initial load. */
+  z.object({
+    v,
+    type: z.literal('rows'),
+    rows: z.array(ViewRowSchema),
+    reset: z.boolean(),
+    done: z.boolean(),
+    skipped: z.number().int().nonnegative(),
+  }),
+  z.object({ v, type: z.literal('status'), status: RunViewSchema.shape.status }),
+  z.object({ v, type: z.literal('caseDetail'), reqId, detail: CaseDetailSchema.nullable() }),
+  /** Review labels: all of them (`replace`) or changed ones; `removed` lists deleted keys. */
+  z.object({ v, type: z.literal('reviews'), reviews: z.array(ReviewSchema), removed: z.array(z.string()), replace: z.boolean() }),
+  z.object({ v, type: z.literal('notice'), level: z.enum(['info', 'error']), text: z.string() }),
+]);
+export type HostMessage = z.output<typeof HostMessageSchema>;
+
+/**
+ * Parses a message from the host. Row chunks are large (up to 100,000 rows per run), so their
+ * rows are checked with a cheap structural test instead of the full schema; everything else is
+ * parsed in full.
+ */
+export function parseHostMessage(data: unknown): HostMessage | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const m = data as Record<string, unknown>;
+  if (m.v !== PROTOCOL_VERSION) return undefined;
+  if (m.type === 'rows') {
+    if (!Array.isArray(m.rows) || typeof m.reset !== 'boolean' || typeof m.done !== 'boolean' || typeof m.skipped !== 'number') return undefined;
+    const rows = (m.rows as unknown[]).filter(looksLikeViewRow);
+    return { v: PROTOCOL_VERSION, type: 'rows', rows: rows as HostRows['rows'], reset: m.reset, done: m.done, skipped: m.skipped };
+  }
+  const r = HostMessageSchema.safeParse(data);
+  return r.success ? r.data : undefined;
+}
+type HostRows = Extract<HostMessage, { type: 'rows' }>;
+
+const isNullableNum = (x: unknown) => x === null || typeof x === 'number';
+const isNullableStr = (x: unknown) => x === null || typeof x === 'string';
+
+function looksLikeViewRow(x: unknown): boolean {
+  if (!x || typeof x !== 'object') return false;
+  const r = x as Record<string, unknown>;
+  return (
+    typeof r.key === 'string' && typeof r.test_id === 'string' && typeof r.category === 'string' &&
+    typeof r.subcategory === 'string' && typeof r.persona === 'string' && typeof r.model === 'string' &&
+    (r.attack_success === null || typeof r.attack_success === 'boolean') && isNullableNum(r.overall) &&
+    isNullableNum(r.safety) && isNullableStr(r.error) && (r.error_kind === null || r.error_kind === 'gen' || r.error_kind === 'judge') &&
+    typeof r.judge_status === 'string' && typeof r.answer === 'string' && isNullableNum(r.latency_ms) &&
+    typeof r.attempts === 'number' && typeof r.judge_attempts === 'number' && typeof r.completed_at === 'string' &&
+    isNullableStr(r.group_id) && isNullableStr(r.perspective) && isNullableNum(r.score) &&
+    (r.stance === null || r.stance === 'neg' || r.stance === 'neu' || r.stance === 'pos')
+  );
+}
+
+/** Adds the protocol version to a host message body. */
+export function hostMessage<T extends Omit<HostMessage, 'v'>>(m: T): T & { v: typeof PROTOCOL_VERSION } {
+  return { ...m, v: PROTOCOL_VERSION };
+}
