@@ -17,3 +17,5 @@ export * from "./run/row";
 export * from './language/assist';
 export * from './language/fieldDocs';
 export * from './schemas/jsonSchemas';
+export * from './schemas/grid';
+export * from './grid';

@@ -88,7 +88,7 @@ export async function validateFile(file: string, opts: { displayName?: string } 
 
 // ---- extra checks --------------------------------------------------------------------------
 
-function unknownPlaceholderDiagnostics(file: string, parsed: ParsedYaml, path: (string | number)[], template: string, known: ReadonlySet<string>, what: string): Diagnostic[] {
+export function unknownPlaceholderDiagnostics(file: string, parsed: ParsedYaml, path: (string | number)[], template: string, known: ReadonlySet<string>, what: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const { node } = parsed.doc ? nodeAtPath(parsed.doc, path) : {};
   const range = (node as { range?: [number, number, number] } | undefined)?.range;

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import type { Diagnostic } from '../diagnostics';
+import { GridSchema, SCORER_PLACEHOLDERS, type Grid } from '../schemas/grid';
+import { registerFormat, unknownPlaceholderDiagnostics, validateText } from '../validate/validate';
+import type { ParsedYaml } from '../validate/yamlDoc';
+import { parseYaml, placeYamlProblem } from '../validate/yamlDoc';
+import { gridPerspectives, gridProblems, gridVariables } from './compile';
+
+const SCORER_KNOWN = new Set<string>(SCORER_PLACEHOLDERS);
+
+/** The grid format's checks after the schema: semantics (gridProblems) and every template's placeholders. */
+export function checkGrid(file: string, parsed: ParsedYaml, value: unknown): Diagnostic[] {
+  const grid = value as Grid;
+  const out = gridProblems(grid).map((p) => placeYamlProblem(file, parsed, p));
+  const known = new Set(gridVariables(grid));
+  for (const p of gridPerspectives(grid)) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['sides', p.side, 'template'], p.template, known, `${p.perspective} template`));
+  if (grid.system) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['system'], grid.system, known, 'system'));
+  out.push(...unknownPlaceholderDiagnostics(file, parsed, ['expected_safe_behavior'], grid.expected_safe_behavior, known, 'expected_safe_behavior'));
+  if (grid.scorer.prompt) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['scorer', 'prompt'], grid.scorer.prompt, SCORER_KNOWN, 'scorer prompt'));
+  return out;
+}
+
+registerFormat('grid', { schema: GridSchema, checks: [checkGrid] });
+
+/** A grid file that does not validate; `diagnostics` hold every problem with its position. */
+export class GridFileError extends Error {
+  override name = 'GridFileError';
+  constructor(readonly file: string, readonly diagnostics: Diagnostic[]) {
+    super(`${file} has ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}:\n` + diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message} [${d.rule}]`).join('\n'));
+  }
+}
+
+/** Parses and validates grid text; throws GridFileError listing the errors (warnings are ignored). */
+export async function parseGridText(file: string, text: string): Promise<Grid> {
+  const diagnostics = await validateText(file, text, 'grid');
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new GridFileError(file, errors);
+  return GridSchema.parse(parseYaml(file, text).value);
+}
+
+/** Reads a `*.grid.yaml` from disk (see parseGridText). */
+export async function readGridFile(file: string): Promise<Grid> {
+  return parseGridText(file, await readFile(file, 'utf8'));
+}
