@@ -1,5 +1,7 @@
 import { UsageError, UserError, type CliIO, type Command } from './usage';
 import { validateCommand } from './commands/validate';
+import { gridCommand } from './commands/grid';
+import { labelsCommand } from './commands/labels';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -7,12 +9,16 @@ Usage: awb <command> [options]
 
 Commands:
   validate PATH...      check dataset, card, personas, models, bench and grid files
+  grid build FILE       build a sycophancy grid's cases (.cases.jsonl)
+  labels export RUN     write a run's human stance labels as CSV and JSONL
 
 Run "awb <command> --help" for a command's options.`;
 
 /** Every subcommand by name; each lives in its own file under commands/. */
 const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
+  grid: gridCommand,
+  labels: labelsCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
