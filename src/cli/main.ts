@@ -2,6 +2,7 @@ import { UsageError, UserError, type CliIO, type Command } from './usage';
 import { validateCommand } from './commands/validate';
 import { gridCommand } from './commands/grid';
 import { labelsCommand } from './commands/labels';
+import { registryCommand } from './commands/registry';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -11,6 +12,7 @@ Commands:
   validate PATH...      check dataset, card, personas, models, bench and grid files
   grid build FILE       build a sycophancy grid's cases (.cases.jsonl)
   labels export RUN     write a run's human stance labels as CSV and JSONL
+  registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
 
 Run "awb <command> --help" for a command's options.`;
 
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
   grid: gridCommand,
   labels: labelsCommand,
+  registry: registryCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { sortDiagnostics, type Diagnostic } from '../diagnostics';
+import type { Diagnostic } from '../diagnostics';
 import { DatasetCardSchema, type DatasetCard } from '../schemas/card';
 import { validateText } from '../validate/validate';
 import { parseYaml, placeYamlProblem } from '../validate/yamlDoc';
@@ -46,9 +46,9 @@ const NULLABLE_OPTIONAL = ['download_url', 'path', 'version', 'taxonomy'];
  * messages and positions, without touching the file system: a `path` in it is kept as metadata but
  * never read. An extra `data_sha256` (64 hex digits) is taken out of the card as its data hash.
  */
-export function validateCardText(text: string, value: unknown, name = 'request body'): { diagnostics: Diagnostic[]; input?: RegisterInput } {
+export function validateCardText(text: string, value: unknown, name = 'request body'): CardTextCheck {
   const parsed = parseYaml(name, text);
-  const fail = (message: string, rule: string): { diagnostics: Diagnostic[] } => ({ diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', rule, message }] });
+  const fail = (message: string, rule: string): CardTextCheck => ({ diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', rule, message }], paths: [[]] });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('a dataset card must be a JSON object', 'wrong-type');
   const obj: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const k of NULLABLE_OPTIONAL) if (obj[k] === null) delete obj[k];
@@ -56,7 +56,7 @@ export function validateCardText(text: string, value: unknown, name = 'request b
   if ('data_sha256' in obj) {
     if (obj.data_sha256 !== null && !isSha256(obj.data_sha256)) {
       const d = placeYamlProblem(name, parsed, { path: ['data_sha256'], rule: 'invalid-format', message: '"data_sha256" must be 64 lower-case hex digits' });
-      return { diagnostics: [d] };
+      return { diagnostics: [d], paths: [['data_sha256']] };
     }
     sha256 = (obj.data_sha256 as string | null) ?? null;
     delete obj.data_sha256;
@@ -65,7 +65,16 @@ export function validateCardText(text: string, value: unknown, name = 'request b
   if (!result.success) {
     // Positions come from the YAML parser (JSON is YAML); if it disagrees, problems fall on line 1.
     const placeOn = parsed.diagnostics.some((d) => d.severity === 'error') ? { ...parsed, doc: undefined } : parsed;
-    return { diagnostics: sortDiagnostics(zodIssuesToProblems(result.error.issues, obj).map((p) => placeYamlProblem(name, placeOn, p))) };
+    const placed = zodIssuesToProblems(result.error.issues, obj).map((p) => ({ d: placeYamlProblem(name, placeOn, p), path: p.path }));
+    placed.sort((a, b) => a.d.line - b.d.line || a.d.column - b.d.column);
+    return { diagnostics: placed.map((p) => p.d), paths: placed.map((p) => p.path) };
   }
-  return { diagnostics: [], input: { card: result.data as DatasetCard, sha256, cardPath: null, dataPath: null } };
+  return { diagnostics: [], paths: [], input: { card: result.data as DatasetCard, sha256, cardPath: null, dataPath: null } };
+}
+
+export interface CardTextCheck {
+  diagnostics: Diagnostic[];
+  /** The field path of each diagnostic (same order), for API error locations. */
+  paths: (string | number)[][];
+  input?: RegisterInput;
 }

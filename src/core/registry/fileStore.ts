@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import type { Database } from 'sql.js';
+import { RegistryStorageError } from './model';
 import { applyPragmas, integrityOk, openDatabase } from './sqlite';
 
 /** Lock waits: two busy writers take turns within seconds; a dead holder goes stale after 10 s. */
@@ -64,6 +65,9 @@ export class RegistryFile {
     const release = await lockfile.lock(this.path, {
       ...LOCK_OPTIONS,
       onCompromised: (err) => { compromised = err; },
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ELOCKED') throw new RegistryStorageError(`registry ${this.path} is busy (locked by another process for too long); try again`);
+      throw err;
     });
     try {
       // Always re-read under the lock: the signature check alone could miss a same-size rewrite.
@@ -78,7 +82,7 @@ export class RegistryFile {
         db.exec('ROLLBACK');
         throw err;
       }
-      if (compromised) throw new Error(`lost the registry lock while writing: ${compromised.message}`);
+      if (compromised) throw new RegistryStorageError(`lost the registry lock while writing: ${compromised.message}`);
       const bytes = db.export();
       applyPragmas(db);
       await atomicReplace(this.path, bytes);
@@ -102,6 +106,7 @@ export class RegistryFile {
 
 async function openChecked(path: string, bytes: Uint8Array | undefined): Promise<Database> {
   const primary = await openDatabase(bytes).catch((err: unknown) => err as Error);
+  if (primary instanceof RegistryStorageError) throw primary; // a newer schema is not damage
   if (!(primary instanceof Error) && integrityOk(primary)) return primary;
   if (!(primary instanceof Error)) primary.close();
   // A damaged file falls back to the previous version kept beside it.
@@ -112,7 +117,7 @@ async function openChecked(path: string, bytes: Uint8Array | undefined): Promise
     fallback?.close();
   }
   const why = primary instanceof Error ? primary.message : 'integrity check failed';
-  throw new Error(`registry file ${path} is damaged (${why}) and has no usable .bak copy`);
+  throw new RegistryStorageError(`registry file ${path} is damaged (${why}) and has no usable .bak copy`);
 }
 
 function notFoundAsUndefined(err: NodeJS.ErrnoException): undefined {

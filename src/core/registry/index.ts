@@ -11,3 +11,5 @@ export {
   type Scorer, type ScoringFunction, type RunRowLike, type RecordRunOptions,
 } from './evaluate';
 export { atomicReplace } from './fileStore';
+export { fetchDataset, safeFileName, type FetchedDataset } from './fetchData';
+export { readOutputsFile } from './outputs';

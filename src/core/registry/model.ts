@@ -134,3 +134,13 @@ export class RegistryInputError extends Error {
 export function isSha256(s: unknown): s is string {
   return typeof s === 'string' && SHA256.test(s);
 }
+
+/** The registry file cannot be used (damaged, newer schema, lock not obtained). */
+export class RegistryStorageError extends Error {
+  override name = 'RegistryStorageError';
+}
+
+/** Fetching a dataset's data failed (no source, download error, sha256 mismatch, target exists). */
+export class DataFetchError extends Error {
+  override name = 'DataFetchError';
+}

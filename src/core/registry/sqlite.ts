@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { RegistryStorageError } from './model';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 
 let sqlPromise: Promise<SqlJsStatic> | undefined;
@@ -82,7 +83,7 @@ export async function openDatabase(bytes?: Uint8Array): Promise<Database> {
     applyPragmas(db);
     const version = readSchemaVersion(db);
     if (version > REGISTRY_SCHEMA_VERSION) {
-      throw new Error(`registry schema version ${version} is newer than this awb understands (${REGISTRY_SCHEMA_VERSION}); update Alignment Workbench`);
+      throw new RegistryStorageError(`registry schema version ${version} is newer than this awb understands (${REGISTRY_SCHEMA_VERSION}); update Alignment Workbench`);
     }
     db.exec(DDL);
     db.run('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)', ['schema_version', String(REGISTRY_SCHEMA_VERSION)]);

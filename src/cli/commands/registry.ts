@@ -1,0 +1,100 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DataFetchError, NotFoundError, RegistryInputError, RegistryStorageError, RemoteRegistryError, openRegistry, resolveRegistryLocation, type Registry } from '../../core/registry';
+import { UsageError, UserError, type CliIO, type Command } from '../usage';
+import { REGISTRY_READ_COMMANDS } from './registryRead';
+import { REGISTRY_WRITE_COMMANDS } from './registryWrite';
+import { registryServe } from './registryServe';
+
+export const REGISTRY_HELP = `Usage: awb registry <subcommand> [options]
+
+Publish, find and track alignment datasets (seed 002's marketplace, kept in one SQLite file).
+
+Subcommands:
+  register --config FILE | FILE...   register dataset cards (*.dataset.yaml|json or any YAML/JSON card)
+  search [--query Q] [--category C] [--min-quality F] [--sort quality|downloads|rating|name] [--limit N]
+  show ID                            a dataset's card, downloads, rating, reviews and latest results
+  get ID [--to DIR] [--force]        fetch its data (local path or download_url), verify sha256, count the download
+  rate ID --stars N [--review TEXT] [--author NAME]
+  evaluate ID --outputs FILE [--model NAME] [--scorer FIELD|./scorer.mjs]
+  results ID                         evaluation history, newest first
+  serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]
+
+Options for every subcommand:
+  --registry PATH|URL   registry file, or http(s) URL of a remote registry
+                        (default: $AWB_REGISTRY, else ~/.alignment-workbench/registry.sqlite)
+  --token T             bearer token for writes to a remote registry (default: $AWB_REGISTRY_TOKEN)
+  --format text|json    output format (json uses seed 002's field names)
+
+Exit 0 on success, 1 when a dataset is not found or a card is invalid, 2 on usage errors.`;
+
+/** Options every registry subcommand accepts. */
+export const COMMON_OPTIONS = {
+  registry: { type: 'string' },
+  token: { type: 'string' },
+  format: { type: 'string', default: 'text' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface RegistryContext {
+  io: CliIO;
+  format: 'text' | 'json';
+  location: string;
+  token: string | undefined;
+  /** Opened on first use, so `--help` and usage errors never touch the file. */
+  open: () => Registry;
+}
+
+export type RegistrySubcommand = (argv: string[], ctx: RegistryContext) => Promise<number>;
+
+/** parseArgs with the common options added; strict, so an unknown flag is a usage error. */
+export function parseSub<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = true) {
+  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: positionals, strict: true });
+}
+
+/** The one positional dataset id a subcommand needs. */
+export function oneId(positionals: string[], sub: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${sub} needs exactly one dataset ID`);
+  return positionals[0]!;
+}
+
+/** Terminal-safe text: registry content is untrusted, so control characters (ANSI escapes) are shown escaped. */
+export function safe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Python's float repr for the seed's line format: 1 prints as "1.0", 0.88 as "0.88". */
+export function pyFloat(n: number): string {
+  return Number.isInteger(n) ? `${n}.0` : String(n);
+}
+
+const SUBCOMMANDS: Record<string, RegistrySubcommand> = {
+  ...REGISTRY_READ_COMMANDS,
+  ...REGISTRY_WRITE_COMMANDS,
+  serve: registryServe,
+};
+
+export const registryCommand: Command = async (argv, io) => {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') { io.out(REGISTRY_HELP); return sub ? 0 : 2; }
+  const run = SUBCOMMANDS[sub];
+  if (!run) throw new UsageError(`unknown subcommand "${sub}" (use register, search, show, get, rate, evaluate, results or serve)`);
+  // Peek at the common options; each subcommand parses its own argv strictly.
+  const { values } = parseArgs({ args: rest, options: COMMON_OPTIONS, strict: false, allowPositionals: true });
+  const format = values.format;
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not ${String(format)}`);
+  const location = resolveRegistryLocation({ flag: typeof values.registry === 'string' ? values.registry : undefined, env: io.env, cwd: io.cwd });
+  const token = (typeof values.token === 'string' ? values.token : undefined) || io.env.AWB_REGISTRY_TOKEN || undefined;
+  let registry: Registry | undefined;
+  const ctx: RegistryContext = { io, format, location, token, open: () => (registry ??= openRegistry(location, { token })) };
+  try {
+    return await run(rest, ctx);
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof RegistryInputError || err instanceof RemoteRegistryError || err instanceof RegistryStorageError || err instanceof DataFetchError) {
+      throw new UserError(err.message);
+    }
+    throw err;
+  } finally {
+    await registry?.close();
+  }
+};
