@@ -18,6 +18,11 @@ number of groups and cases and the full grid's size.
                       same file byte for byte
   --out F             output file, or - for stdout`;
 
+function display(cwd: string, p: string): string {
+  const r = relative(cwd, p);
+  return !r || r.startsWith('..') ? p : r;
+}
+
 function defaultOut(file: string): string {
   const base = basename(file).replace(/\.grid\.ya?ml$/i, '');
   return join(dirname(file), `${base}.cases.jsonl`);
@@ -77,7 +82,7 @@ async function build(argv: string[], io: CliIO): Promise<number> {
     grid = await readGridFile(file);
   } catch (err) {
     if (err instanceof GridFileError) {
-      for (const d of err.diagnostics) io.err(`${relative(io.cwd, d.file) || d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.rule}]`);
+      for (const d of err.diagnostics) io.err(`${display(io.cwd, d.file)}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.rule}]`);
       throw new UserError(`${positionals[0]} is not a valid grid (${err.diagnostics.length} error${err.diagnostics.length === 1 ? '' : 's'})`);
     }
     throw err;
@@ -97,7 +102,7 @@ async function build(argv: string[], io: CliIO): Promise<number> {
   if (out === '-') for (const l of lines) io.out(l);
   else writeLinesAtomic(out, lines);
   const summary = `${sel.groups.length} groups, ${cases} cases (${perspectives.join(', ')}); full grid: ${sel.fullGroupCount} groups` +
-    (out === '-' ? '' : ` → ${relative(io.cwd, out) || out}`);
+    (out === '-' ? '' : ` → ${display(io.cwd, out)}`);
   (out === '-' ? io.err : io.out)(summary);
   return 0;
 }

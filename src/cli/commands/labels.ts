@@ -12,6 +12,11 @@ prints how well reviewers and scorer agree (Cohen's kappa on the bins, Spearman 
 
   --out DIR   where to write (default: RUN_DIR)`;
 
+function display(cwd: string, p: string): string {
+  const r = relative(cwd, p);
+  return !r || r.startsWith('..') ? p : r;
+}
+
 function fmt(x: number | null, digits = 3): string {
   return x === null ? 'n/a' : x.toFixed(digits);
 }
@@ -26,7 +31,7 @@ async function exportCmd(argv: string[], io: CliIO): Promise<number> {
   if (outDir && (!existsSync(outDir) || !statSync(outDir).isDirectory())) throw new UserError(`--out folder not found: ${values.out}`);
   const r = await exportLabels(runDir, outDir ? { outDir } : {});
   const a = r.agreement;
-  io.out(`${r.count} label${r.count === 1 ? '' : 's'} → ${relative(io.cwd, r.csv) || r.csv}, ${relative(io.cwd, r.jsonl) || r.jsonl}`);
+  io.out(`${r.count} label${r.count === 1 ? '' : 's'} → ${display(io.cwd, r.csv)}, ${display(io.cwd, r.jsonl)}`);
   io.out(`agreement with the master scorer: bins ${a.bins} (${a.percent === null ? 'n/a' : (a.percent * 100).toFixed(1) + '%'} agree, kappa ${fmt(a.kappa)}), numbers ${a.numbers} (Spearman ${fmt(a.spearman)})`);
   return 0;
 }
