@@ -41,8 +41,18 @@ export function editorToolPaths(root = repoRoot) {
 
 /** Environment that makes `node`/`npm` run on Node 24 and build native addons against it. */
 export function node24Env(paths = editorToolPaths(), base = process.env) {
+  const env = { ...base };
+  // Under `npm test` the outer npm (on Node 20) exports its lifecycle variables. An inner npm reads
+  // npm_config_user_agent as its own config, so code-server's postinstall would see "node/v20" and
+  // refuse to install; drop what describes the outer run and keep the user's real npm settings.
+  for (const key of Object.keys(env)) {
+    if (/^npm_(lifecycle_|package_|execpath$|node_execpath$|command$)/i.test(key)) delete env[key];
+    if (/^npm_config_(user_agent|node_gyp|local_prefix|npm_version|nodedir)$/i.test(key)) delete env[key];
+  }
+  delete env.NODE;
+  delete env.INIT_CWD;
   return {
-    ...base,
+    ...env,
     PATH: `${join(paths.nodeDir, 'bin')}${delimiter}${base.PATH ?? ''}`,
     npm_config_nodedir: paths.nodeDir,
   };

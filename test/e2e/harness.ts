@@ -428,16 +428,11 @@ export async function startEditor(options: EditorOptions): Promise<Editor> {
       } catch {
         // already gone
       }
-      const graceful = await withTimeout(exited, 10_000, 'code-server exit').then(
-        () => true,
-        () => false,
-      );
-      if (!graceful) {
-        try {
-          process.kill(-server.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+      await withTimeout(exited, 10_000, 'code-server exit').catch(() => undefined);
+      try {
+        process.kill(-server.pid, 'SIGKILL'); // stragglers of the group, or a server that hung
+      } catch {
+        // the group is gone
       }
     }
     if (server) liveServers.delete(server);
