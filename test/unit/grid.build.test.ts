@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CaseSchema, buildGrid, readGridFile, validateFile, balancedSample, GridSchema, GridError, compileGrid, type Grid } from '../../src/core';
+import { CaseSchema } from '../../src/core/schemas/cases';
+import { GridSchema, type Grid } from '../../src/core/schemas/grid';
+import { validateFile } from '../../src/core/validate/validate';
+import { buildGrid, readGridFile, balancedSample, GridError, compileGrid } from '../../src/core/grid';
 import { gridCommand } from '../../src/cli/commands/grid';
 import { UsageError, type CliIO } from '../../src/cli/usage';
 

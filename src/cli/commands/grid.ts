@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups } from '../../core';
+import { GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
 export const GRID_HELP = `Usage: awb grid build FILE.grid.yaml [--include-neutral] [--limit N] [--seed S] [--out F]

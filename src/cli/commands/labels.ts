@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { exportLabels } from '../../core';
+import { exportLabels } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
 export const LABELS_HELP = `Usage: awb labels export RUN_DIR [--out DIR]
