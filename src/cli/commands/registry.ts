@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { DataFetchError, NotFoundError, RegistryInputError, RegistryStorageError, RemoteRegistryError, openRegistry, resolveRegistryLocation, type Registry } from '../../core/registry';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 import { REGISTRY_READ_COMMANDS } from './registryRead';
@@ -79,6 +80,11 @@ export const registryCommand: Command = async (argv, io) => {
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') { io.out(REGISTRY_HELP); return sub ? 0 : 2; }
   const run = SUBCOMMANDS[sub];
   if (!run) throw new UsageError(`unknown subcommand "${sub}" (use register, search, show, get, rate, evaluate, results or serve)`);
+  if (sub !== 'serve') {
+    // One-shot commands: V8 otherwise spends ~100 ms optimising sql.js's wasm in the background
+    // and the process waits for it before exiting. Never set in the extension host (it is global).
+    setFlagsFromString('--liftoff-only');
+  }
   // Peek at the common options; each subcommand parses its own argv strictly.
   const { values } = parseArgs({ args: rest, options: COMMON_OPTIONS, strict: false, allowPositionals: true });
   const format = values.format;

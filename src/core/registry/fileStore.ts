@@ -172,11 +172,11 @@ async function keepBackup(path: string): Promise<void> {
   }
 }
 
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  // Windows: a reader or an antivirus holding the target makes rename fail for a moment.
+/** Renames, retrying briefly: on Windows a reader or an antivirus holding the target makes rename fail for a moment. */
+export async function renameWithRetry(from: string, to: string, rename: (a: string, b: string) => Promise<void> = fsp.rename): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await fsp.rename(from, to);
+      await rename(from, to);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

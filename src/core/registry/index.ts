@@ -10,6 +10,6 @@ export {
   evaluateOutputs, recordRunEvaluations, summarizeRunRows, aggregateScores, resolveScorer, fieldScorer, defaultScorer, scoreValue,
   type Scorer, type ScoringFunction, type RunRowLike, type RecordRunOptions,
 } from './evaluate';
-export { atomicReplace } from './fileStore';
+export { atomicReplace, renameWithRetry, RegistryFile } from './fileStore';
 export { fetchDataset, safeFileName, type FetchedDataset } from './fetchData';
 export { readOutputsFile } from './outputs';
