@@ -1,0 +1,86 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** rename with retries: on Windows a reader (antivirus, the results view) briefly holds the file. */
+export function renameWithRetry(from: string, to: string): void {
+  for (let i = 0; ; i++) {
+    try {
+      renameSync(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'EPERM' || code === 'EBUSY' || code === 'EACCES') && i < 10) { sleepSync(20 * (i + 1)); continue; }
+      throw err;
+    }
+  }
+}
+
+/** fsync a directory so a rename inside it survives a power cut (no-op where unsupported). */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot open directories; the rename is as durable as it gets there.
+  } finally {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* ignore */ }
+  }
+}
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes a file so readers see either the old or the new content, never a mix: temp file in the
+ * same folder, fsync, rename, fsync the folder. `write` receives the temp file's descriptor.
+ */
+export async function writeAtomic(target: string, write: (fd: number, tempPath: string) => void | Promise<void>): Promise<void> {
+  const tmp = tempPathFor(target);
+  const fd = openSync(tmp, 'w');
+  let closed = false;
+  try {
+    await write(fd, tmp);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameWithRetry(tmp, target);
+    fsyncDir(dirname(target));
+  } catch (err) {
+    if (!closed) try { closeSync(fd); } catch { /* ignore */ }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes a whole file and fsyncs it (no rename: for temp files). */
+export function writeFileSynced(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Atomic write of a whole buffer or string. */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  const tmp = tempPathFor(target);
+  try {
+    writeFileSynced(tmp, data);
+    renameWithRetry(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dirname(target));
+}

@@ -1,0 +1,120 @@
+import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { RESULT_COLUMNS, type ResultRow } from '../run/row';
+import { rowIsDone, scanPartials } from '../run/partials';
+import { scanJsonl } from '../run/jsonlScan';
+import { RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
+import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from './atomic';
+import { csvLine } from './csv';
+import { writeParquet } from './parquet';
+import { SUMMARY_COLUMNS, SummaryBuilder } from './summary';
+
+export interface ReportResult {
+  /** Rows in the artifacts: one per key. */
+  rows: number;
+  counts: Omit<RunCounts, 'total'>;
+  files: string[];
+  /** A torn last line of partials.jsonl was left out. */
+  tornTail: boolean;
+}
+
+/**
+ * The latest row of each key: the last row without a generation error when there is one, else
+ * the last row. Returns the byte offsets of the chosen lines.
+ */
+export function chooseRows(partials: string): { chosen: Set<number>; tornTail: boolean } {
+  const best = new Map<string, { offset: number; done: boolean }>();
+  const scan = scanPartials(partials, { offset: 0, line: 0 }, (row, _line, offset) => {
+    const done = rowIsDone(row);
+    const prev = best.get(row.key);
+    if (!prev || done || !prev.done) best.set(row.key, { offset, done });
+  });
+  return { chosen: new Set([...best.values()].map((b) => b.offset)), tornTail: scan.tornTail };
+}
+
+/** The chosen rows in file order. */
+export function* chosenRows(partials: string, chosen: Set<number>): Generator<ResultRow> {
+  if (!existsSync(partials)) return;
+  for (const l of scanJsonl(partials)) {
+    if (!l.terminated) break;
+    if (chosen.has(l.offset)) yield JSON.parse(l.text) as ResultRow;
+  }
+}
+
+/**
+ * Rebuilds `results.csv`, `results.parquet` and `summary.csv` from partials.jsonl: each key
+ * exactly once, whatever state the run was left in; each file written atomically. Updates the
+ * counts in run.json when there is one.
+ */
+export async function buildReport(runDir: string): Promise<ReportResult> {
+  const partials = join(runDir, RUN_FILES.partials);
+  const { chosen, tornTail } = existsSync(partials) ? chooseRows(partials) : { chosen: new Set<number>(), tornTail: false };
+  const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
+  const summary = new SummaryBuilder();
+  const csvPath = join(runDir, RUN_FILES.csv);
+  const parquetPath = join(runDir, RUN_FILES.parquet);
+  const summaryPath = join(runDir, RUN_FILES.summary);
+  const csvTmp = tempPathFor(csvPath);
+  const pqTmp = tempPathFor(parquetPath);
+  let rows = 0;
+  const csvFd = openSync(csvTmp, 'w');
+  try {
+    const pending: string[] = [];
+    let pendingLen = 0;
+    const flush = () => {
+      const buf = Buffer.from(pending.join(''), 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(csvFd, buf, off, buf.length - off);
+      pending.length = 0;
+      pendingLen = 0;
+    };
+    pending.push(csvLine(RESULT_COLUMNS as string[]));
+    // One pass over partials feeds the three outputs.
+    const tee = function* (): Generator<ResultRow> {
+      for (const row of chosenRows(partials, chosen)) {
+        rows++;
+        if (!rowIsDone(row)) counts.errors++;
+        else {
+          counts.done++;
+          if (row.judge_status === 'error') counts.judge_errors++;
+          else if (row.judge_status !== 'ok') counts.judge_pending++;
+        }
+        summary.add(row);
+        const line = csvLine(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
+        pending.push(line);
+        pendingLen += line.length;
+        if (pendingLen > 1 << 20) flush();
+        yield row;
+      }
+    };
+    await writeParquet(pqTmp, tee());
+    flush();
+    fsyncSync(csvFd);
+  } catch (err) {
+    closeSync(csvFd);
+    rmSync(csvTmp, { force: true });
+    rmSync(pqTmp, { force: true });
+    throw err;
+  }
+  closeSync(csvFd);
+  const pqFd = openSync(pqTmp, 'r+');
+  fsyncSync(pqFd);
+  closeSync(pqFd);
+  renameWithRetry(csvTmp, csvPath);
+  renameWithRetry(pqTmp, parquetPath);
+  await writeAtomic(summaryPath, (fd) => {
+    const text = csvLine([...SUMMARY_COLUMNS]) + summary.rows().map((r) => csvLine(SUMMARY_COLUMNS.map((c) => r[c]))).join('');
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  });
+  fsyncDir(dirname(csvPath));
+  const rj = readRunJson(runDir);
+  if (rj) {
+    rj.counts = { total: Math.max(rj.counts?.total ?? 0, rows), ...counts };
+    rj.updated_at = new Date().toISOString();
+    if (rj.status === 'complete' && counts.errors > 0) rj.status = 'partial';
+    writeRunJson(runDir, rj);
+  }
+  return { rows, counts, files: [csvPath, parquetPath, summaryPath], tornTail };
+}

@@ -1,0 +1,212 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { DataError, hasErrors, loadBenchFile, loadModelsFile, loadPersonas, resolveDatasetPath } from '../data/load';
+import type { Diagnostic } from '../diagnostics';
+import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
+import type { Bench } from '../schemas/bench';
+
+/** What a caller (CLI flags, a bench file, the extension's command) asks for; all optional. */
+export interface RunInput {
+  /** A `*.bench.yaml`; flags given alongside override its values. */
+  bench?: string;
+  datasets?: string[];
+  models?: string[];
+  personas?: string[];
+  judgeModel?: string;
+  concurrency?: number;
+  rateLimitRps?: number;
+  timeoutS?: number;
+  maxRetries?: number;
+  limit?: number;
+  score?: 'now' | 'later';
+  out?: string;
+  runId?: string;
+  modelsFile?: string;
+  personasFile?: string;
+  dryRun?: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedPersona {
+  slug: string;
+  name: string;
+  /** Template; `{{persona_system_prompt}}` is the case's own system prompt. */
+  systemPrompt: string;
+}
+
+/**
+ * Everything a run needs, resolved to absolute paths and concrete models. Holds no key: each
+ * model says where its key comes from. Written to run.json as is.
+ */
+export interface ResolvedRunConfig {
+  runId: string;
+  /** The folder holding run folders (`--out`). */
+  outDir: string;
+  /** `outDir/runId`. */
+  runDir: string;
+  cwd: string;
+  benchFile?: string;
+  modelsFile?: string;
+  personasFile?: string;
+  /** Absolute paths of the cases files (dataset cards resolved to their data). */
+  datasets: string[];
+  models: ResolvedModel[];
+  personas: ResolvedPersona[];
+  judge: ResolvedModel;
+  score: 'now' | 'later';
+  concurrency: number;
+  rateLimitRps?: number;
+  timeoutS: number;
+  maxRetries: number;
+  limit?: number;
+  dryRun: boolean;
+}
+
+/** A request that cannot be turned into a run (no dataset, unknown model…); exit code 2 in the CLI. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** `YYYYmmdd_HHMMss` in UTC, as seed 000 (its example pairs 20250101_123000 with 12:30:00Z). */
+export function newRunId(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The CLI-level input stored in run.json, so `awb run --run-id X` alone can resume. */
+export type StoredInput = Omit<RunInput, 'env' | 'cwd' | 'dryRun' | 'runId' | 'out'>;
+
+/**
+ * Resolves flags and/or a bench file into a run config: finds the models and personas files,
+ * resolves model slugs (roster entry, or a model name on the default provider), checks persona
+ * slugs. Data files are validated when the run starts, not here.
+ */
+export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConfig> {
+  const cwd = resolve(input.cwd);
+  let bench: Bench | undefined;
+  let benchFile: string | undefined;
+  let base = cwd;
+  const diagnostics: Diagnostic[] = [];
+  if (input.bench) {
+    benchFile = resolve(cwd, input.bench);
+    const r = await loadBenchFile(benchFile);
+    if (!r.bench) throw new DataError(r.diagnostics);
+    bench = r.bench;
+    base = dirname(benchFile);
+  }
+  const outDir = input.out ? resolve(cwd, input.out) : bench ? resolve(base, bench.out) : resolve(cwd, 'results');
+  let runId = input.runId ?? bench?.run_id;
+  if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) throw new ConfigError(`run id "${runId}" may use letters, digits, ".", "_" and "-" only`);
+
+  // `awb run --run-id X` with no data named: continue that run with its stored input.
+  let stored: StoredInput | undefined;
+  if (runId && !bench && !input.datasets?.length) {
+    const runJson = join(outDir, runId, 'run.json');
+    if (!existsSync(runJson)) throw new ConfigError(`no dataset given, and ${relative(cwd, runJson) || runJson} does not exist to resume from`);
+    stored = (JSON.parse(readFileSync(runJson, 'utf8')) as { input?: StoredInput }).input;
+    if (!stored) throw new ConfigError(`${runJson} has no stored input; pass the datasets and models again`);
+  }
+  const pick = <K extends keyof StoredInput>(k: K): StoredInput[K] | undefined => (input[k] !== undefined ? input[k] : stored?.[k]);
+
+  const datasetsIn = input.datasets?.length ? input.datasets.map((d) => resolve(cwd, d)) : bench ? bench.datasets.map((d) => resolve(base, d)) : stored?.datasets ?? [];
+  if (bench?.grid && datasetsIn.length === 0) throw new ConfigError('this bench file names a grid; build it into a cases file first (awb grid) and list that under datasets');
+  if (datasetsIn.length === 0) throw new ConfigError('no dataset: pass --dataset FILE (repeatable) or a bench file');
+  const datasets: string[] = [];
+  for (const d of datasetsIn) {
+    const r = await resolveDatasetPath(d);
+    diagnostics.push(...r.diagnostics);
+    if (r.path) datasets.push(r.path);
+  }
+
+  const near = (name: string) => [join(base, name), ...(base !== cwd ? [join(cwd, name)] : [])].find((f) => existsSync(f));
+  const modelsFile = input.modelsFile ? resolve(cwd, input.modelsFile) : bench?.models_file ? resolve(base, bench.models_file) : stored?.modelsFile ?? near('models.yaml');
+  const personasFile = input.personasFile ? resolve(cwd, input.personasFile) : bench?.personas_file ? resolve(base, bench.personas_file) : stored?.personasFile ?? near('personas.yaml');
+
+  const concurrency = pick('concurrency') ?? bench?.concurrency ?? 4;
+  const env = input.env;
+  let roster: ResolvedModel[] | undefined;
+  if (modelsFile) {
+    const r = await loadModelsFile(modelsFile);
+    diagnostics.push(...r.diagnostics);
+    if (r.models) roster = r.models.map((m) => modelFromEntry(m, env));
+  }
+  const loaded = await loadPersonas(personasFile);
+  diagnostics.push(...loaded.diagnostics);
+  if (hasErrors(diagnostics)) throw new DataError(diagnostics);
+
+  const slugs = pick('models') ?? bench?.models ?? roster?.map((m) => m.slug);
+  if (!slugs?.length) throw new ConfigError('no models: pass --models a,b (model names on the default provider, or slugs of models.yaml)');
+  const uniqueSlugs = [...new Set(slugs)];
+  const models = uniqueSlugs.map((slug) => {
+    if (!roster) return defaultProviderModel(slug, concurrency, env);
+    const m = roster.find((x) => x.slug === slug);
+    if (!m) throw new ConfigError(`model "${slug}" is not in ${relative(cwd, modelsFile!) || modelsFile}; known: ${roster.map((x) => x.slug).join(', ')}`);
+    return m;
+  });
+  const judgeSlug = pick('judgeModel') ?? bench?.judge_model ?? 'gpt-5-mini';
+  const judge = roster?.find((m) => m.slug === judgeSlug) ?? defaultProviderModel(judgeSlug, concurrency, env);
+
+  const personaSlugs = [...new Set(pick('personas') ?? bench?.personas ?? ['default'])];
+  const personas = personaSlugs.map((slug) => {
+    const p = loaded.personas![slug];
+    if (!p) throw new ConfigError(`persona "${slug}" is not defined${personasFile ? ` in ${relative(cwd, personasFile)}` : ''} nor built in; known: ${Object.keys(loaded.personas!).join(', ')}`);
+    return { slug, name: p.name, systemPrompt: p.system_prompt };
+  });
+
+  if (!runId) {
+    runId = newRunId();
+    for (let i = 2; existsSync(join(outDir, runId)) && i < 100; i++) runId = `${newRunId()}_${i}`;
+  }
+  const rateLimitRps = pick('rateLimitRps') ?? bench?.rate_limit_rps;
+  const limit = pick('limit') ?? bench?.limit;
+  const cfg: ResolvedRunConfig = {
+    runId,
+    outDir,
+    runDir: join(outDir, runId),
+    cwd,
+    ...(benchFile ? { benchFile } : {}),
+    ...(modelsFile ? { modelsFile } : {}),
+    ...(personasFile ? { personasFile } : {}),
+    datasets,
+    models,
+    personas,
+    judge,
+    score: pick('score') ?? bench?.score ?? 'now',
+    concurrency,
+    ...(rateLimitRps !== undefined ? { rateLimitRps } : {}),
+    timeoutS: pick('timeoutS') ?? bench?.timeout_s ?? 60,
+    maxRetries: pick('maxRetries') ?? bench?.max_retries ?? 3,
+    ...(limit !== undefined ? { limit } : {}),
+    dryRun: input.dryRun ?? false,
+  };
+  if (!(cfg.concurrency >= 1)) throw new ConfigError('--concurrency must be at least 1');
+  if (cfg.rateLimitRps !== undefined && !(cfg.rateLimitRps > 0)) throw new ConfigError('--rate-limit-rps must be positive');
+  return cfg;
+}
+
+/** The input to store in run.json (absolute paths, no env). */
+export function storedInput(cfg: ResolvedRunConfig): StoredInput {
+  return {
+    datasets: cfg.datasets,
+    models: cfg.models.map((m) => m.slug),
+    personas: cfg.personas.map((p) => p.slug),
+    judgeModel: cfg.judge.slug,
+    score: cfg.score,
+    ...(cfg.modelsFile ? { modelsFile: cfg.modelsFile } : {}),
+    ...(cfg.personasFile ? { personasFile: cfg.personasFile } : {}),
+    ...(cfg.limit !== undefined ? { limit: cfg.limit } : {}),
+    concurrency: cfg.concurrency,
+    ...(cfg.rateLimitRps !== undefined ? { rateLimitRps: cfg.rateLimitRps } : {}),
+    timeoutS: cfg.timeoutS,
+    maxRetries: cfg.maxRetries,
+  };
+}
+
+/** Path as shown to the user: relative to the working folder when inside it. */
+export function displayPath(cwd: string, p: string): string {
+  const r = relative(cwd, p);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r.split('\\').join('/') : p;
+}

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { Scorer } from '../judge/scorer';
+import type { Logger } from '../log';
+import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
+import { displayPath, type ResolvedRunConfig } from './config';
+import { scanPartials } from './partials';
+import { prepareData } from './prepare';
+import type { RunSummary } from './progress';
+import { resultKey } from './row';
+import { RUN_FILES } from './runFolder';
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The command that continues a run (its inputs are read back from run.json). */
+export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 'cwd'>): string {
+  const out = displayPath(cfg.cwd, cfg.outDir);
+  return `awb run --run-id ${quote(cfg.runId)}${out === 'results' ? '' : ` --out ${quote(out)}`}`;
+}
+
+/**
+ * `--dry-run`: validates the data, builds every request (generation and judge prompts), reports
+ * counts and missing keys; calls nothing and writes nothing.
+ */
+export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unknown>, env: NodeJS.ProcessEnv, keyResolver: ((m: ResolvedModel) => Promise<string | undefined>) | undefined, log: Logger): Promise<RunSummary> {
+  const t0 = performance.now();
+  const ids: string[] = [];
+  const prepared = await prepareData(cfg, scorer, { onCase: (s) => ids.push(s.case.id) });
+  const done = scanPartials(join(cfg.runDir, RUN_FILES.partials)).doneKeys;
+  let alreadyDone = 0;
+  for (const id of ids) for (const p of cfg.personas) for (const m of cfg.models) if (done.has(resultKey(id, p.slug, m.slug))) alreadyDone++;
+  const keys = ids.length * cfg.personas.length * cfg.models.length;
+  const missingKeys: string[] = [];
+  const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
+  for (const m of new Map(callModels.map((x) => [x.slug, x])).values()) {
+    if (!(await resolveKey(m, env, keyResolver)) && !isLoopback(m.baseURL)) missingKeys.push(`${m.slug} (${m.key.env ?? 'no key source'})`);
+  }
+  for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
+  const todo = keys - alreadyDone;
+  return {
+    runId: cfg.runId,
+    runDir: cfg.runDir,
+    status: 'partial',
+    counts: { total: keys, done: alreadyDone, errors: 0, judge_errors: 0, judge_pending: 0 },
+    session: { completed: 0, errors: 0, judgeErrors: 0, skipped: alreadyDone, calls: 0, elapsedMs: Math.round(performance.now() - t0) },
+    perModel: {},
+    artifacts: [],
+    warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
+    resumeCommand: resumeCommand(cfg),
+    dryRun: { cases: ids.length, keys, alreadyDone, generationRequests: todo, judgeRequests: cfg.score === 'now' ? todo : 0, missingKeys },
+  };
+}

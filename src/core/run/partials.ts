@@ -1,0 +1,103 @@
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { scanJsonl } from './jsonlScan';
+import type { ResultRow } from './row';
+
+/** A line in the middle of partials.jsonl that is not a row: the run stops rather than guess. */
+export class PartialsCorruptError extends Error {
+  override name = 'PartialsCorruptError';
+  constructor(readonly file: string, readonly line: number, why: string) {
+    super(`${file}:${line}: corrupt line in partials.jsonl (${why}); fix or delete that line, then resume`);
+  }
+}
+
+/** What loading partials.jsonl found. */
+export interface PartialsScan {
+  /** Keys with at least one row that has no generation error. */
+  doneKeys: Set<string>;
+  rows: number;
+  /** Last complete line number and the byte offset just after it. */
+  lines: number;
+  validEnd: number;
+  /** A last line without its `\n` was found and will be dropped (its key runs again). */
+  tornTail: boolean;
+}
+
+/** A row counts as done when its generation succeeded; judge errors are recorded, not retried. */
+export function rowIsDone(row: Pick<ResultRow, 'error'>): boolean {
+  return row.error === null || row.error === undefined;
+}
+
+/**
+ * Reads partials.jsonl from `from` (a byte offset and line number already covered by the state
+ * DB). A torn last line is reported, not an error; a corrupt terminated line throws with its
+ * line number. `onRow` sees every row in file order.
+ */
+export function scanPartials(
+  file: string,
+  from: { offset: number; line: number } = { offset: 0, line: 0 },
+  onRow?: (row: ResultRow, line: number, offset: number, end: number) => void,
+): PartialsScan {
+  const out: PartialsScan = { doneKeys: new Set(), rows: 0, lines: from.line, validEnd: from.offset, tornTail: false };
+  if (!existsSync(file)) return out;
+  for (const l of scanJsonl(file, from.offset, from.line)) {
+    if (!l.terminated) { out.tornTail = true; break; }
+    if (l.text.trim() === '') { out.lines = l.line; out.validEnd = l.end; continue; }
+    let row: ResultRow;
+    try {
+      row = JSON.parse(l.text) as ResultRow;
+    } catch (err) {
+      throw new PartialsCorruptError(file, l.line, err instanceof Error ? err.message : String(err));
+    }
+    if (row === null || typeof row !== 'object' || typeof row.key !== 'string' || typeof row.test_id !== 'string') {
+      throw new PartialsCorruptError(file, l.line, 'not a result row');
+    }
+    out.rows++;
+    if (rowIsDone(row)) out.doneKeys.add(row.key);
+    onRow?.(row, l.line, l.offset, l.end);
+    out.lines = l.line;
+    out.validEnd = l.end;
+  }
+  return out;
+}
+
+/**
+ * Appends rows to partials.jsonl: one `write` per row, each ending in `\n`, synchronously so
+ * lines never interleave and the row is in the file before the caller marks its key done.
+ * `sync()` makes what was written durable (called before each state checkpoint).
+ */
+export class PartialsWriter {
+  private fd: number;
+  private bytes: number;
+  private lineCount: number;
+
+  /** Opens for appending, first cutting off anything after `validEnd` (a torn last line). */
+  constructor(readonly file: string, validEnd: number, lines: number) {
+    this.fd = openSync(file, 'a+');
+    const size = statSync(file).size;
+    if (size > validEnd) ftruncateSync(this.fd, validEnd);
+    this.bytes = validEnd;
+    this.lineCount = lines;
+  }
+
+  append(row: ResultRow): void {
+    const buf = Buffer.from(JSON.stringify(row) + '\n', 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.bytes += buf.length;
+    this.lineCount++;
+  }
+
+  /** Byte offset and line count of what was appended so far. */
+  get position(): { offset: number; line: number } {
+    return { offset: this.bytes, line: this.lineCount };
+  }
+
+  sync(): void {
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    try { fdatasyncSync(this.fd); } catch { /* closing anyway */ }
+    closeSync(this.fd);
+  }
+}

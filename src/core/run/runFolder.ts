@@ -1,0 +1,167 @@
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { redact } from '../log';
+import { writeFileAtomicSync } from '../export/atomic';
+import type { ResolvedRunConfig, StoredInput } from './config';
+import type { Fingerprint } from './fingerprint';
+
+/** File names inside `results/{run_id}/` (see docs/run-folder.md). */
+export const RUN_FILES = {
+  partials: 'partials.jsonl',
+  state: 'state.sqlite',
+  csv: 'results.csv',
+  parquet: 'results.parquet',
+  summary: 'summary.csv',
+  log: 'run.log',
+  runJson: 'run.json',
+  cases: 'cases.jsonl',
+  lock: 'run.lock',
+} as const;
+
+export type RunStatus = 'running' | 'complete' | 'partial' | 'cancelled' | 'failed';
+
+export interface RunCounts {
+  /** Keys in the plan: cases × personas × models. */
+  total: number;
+  /** Keys whose generation succeeded. */
+  done: number;
+  /** Keys whose latest attempt failed (they run again on resume). */
+  errors: number;
+  /** Done keys whose judge failed (invalid verdict or judge call error). */
+  judge_errors: number;
+  /** Done keys not scored yet (score later). */
+  judge_pending: number;
+}
+
+/** `run.json`: the resolved config, the prompts used, the fingerprint and the last known counts. */
+export interface RunJson {
+  format: 1;
+  run_id: string;
+  created_at: string;
+  updated_at: string;
+  status: RunStatus;
+  status_reason?: string;
+  config: Omit<ResolvedRunConfig, 'dryRun'>;
+  input: StoredInput;
+  fingerprint: Fingerprint;
+  fingerprint_sha256: string;
+  datasets: { path: string; sha256: string; cases: number }[];
+  prompts: {
+    personas: Record<string, { name: string; system_prompt: string }>;
+    judge: Record<string, unknown> | null;
+  };
+  counts: RunCounts;
+  /** Every scoring pass (`awb run` with score now, or `awb score`). */
+  scoring: { judge_model: string; scorer: string; at: string; scored: number; errors: number }[];
+  /** How to continue this run from the command line. */
+  resume_command: string;
+}
+
+export function readRunJson(runDir: string): RunJson | undefined {
+  const f = join(runDir, RUN_FILES.runJson);
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, 'utf8')) as RunJson;
+}
+
+/** Writes run.json atomically, redacted (a base URL could carry credentials). */
+export function writeRunJson(runDir: string, data: RunJson, secrets: Iterable<string> = []): void {
+  writeFileAtomicSync(join(runDir, RUN_FILES.runJson), redact(JSON.stringify(data, null, 2), secrets) + '\n');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface LockInfo { pid: number; host: string; at: string }
+
+function readLock(file: string): LockInfo | undefined {
+  try { return JSON.parse(readFileSync(file, 'utf8')) as LockInfo; } catch { return undefined; }
+}
+
+/** True when a live process holds the run (same host: by pid; other host: touched in the last minute). */
+export function isLocked(runDir: string): boolean {
+  const file = join(runDir, RUN_FILES.lock);
+  if (!existsSync(file)) return false;
+  const info = readLock(file);
+  if (!info) return Date.now() - statSync(file).mtimeMs < 60_000;
+  if (info.host === hostname()) return info.pid === process.pid || pidAlive(info.pid);
+  return Date.now() - statSync(file).mtimeMs < 60_000;
+}
+
+export class RunLockedError extends Error {
+  override name = 'RunLockedError';
+}
+
+/**
+ * Takes `run.lock` so two processes never append to the same run. A lock left by a dead process
+ * (kill -9) is taken over at once.
+ */
+export function acquireRunLock(runDir: string): () => void {
+  const file = join(runDir, RUN_FILES.lock);
+  for (let i = 0; i < 3; i++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
+      closeSync(fd);
+      return () => { if (readLock(file)?.pid === process.pid) rmSync(file, { force: true }); };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (isLocked(runDir)) {
+        const info = readLock(file);
+        throw new RunLockedError(`run ${runDir} is in use by another process${info ? ` (pid ${info.pid} on ${info.host})` : ''}`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new RunLockedError(`could not lock ${runDir}`);
+}
+
+/** One run as the Runs tree shows it. */
+export interface RunListing {
+  runId: string;
+  runDir: string;
+  status: 'complete' | 'partial' | 'running';
+  /** The status run.json recorded (cancelled, failed… show as partial). */
+  recordedStatus: RunStatus;
+  counts: RunCounts;
+  createdAt: string;
+  updatedAt: string;
+  models: string[];
+  judgeModel: string | null;
+}
+
+/** Every run folder under a results folder, newest first. Folders without run.json are skipped. */
+export function listRuns(resultsDir: string): RunListing[] {
+  if (!existsSync(resultsDir)) return [];
+  const out: RunListing[] = [];
+  for (const name of readdirSync(resultsDir)) {
+    const runDir = join(resultsDir, name);
+    let rj: RunJson | undefined;
+    try {
+      if (!statSync(runDir).isDirectory()) continue;
+      rj = readRunJson(runDir);
+    } catch {
+      continue;
+    }
+    if (!rj) continue;
+    const status = isLocked(runDir) ? 'running' : rj.status === 'complete' ? 'complete' : 'partial';
+    out.push({
+      runId: rj.run_id,
+      runDir,
+      status,
+      recordedStatus: rj.status,
+      counts: rj.counts,
+      createdAt: rj.created_at,
+      updatedAt: rj.updated_at,
+      models: rj.config.models.map((m) => m.slug),
+      judgeModel: rj.scoring.at(-1)?.judge_model ?? (rj.config.score === 'now' ? rj.config.judge.slug : null),
+    });
+  }
+  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId));
+}

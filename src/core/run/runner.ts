@@ -1,0 +1,325 @@
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { join } from 'node:path';
+import { buildReport } from '../export/report';
+import { renameWithRetry, tempPathFor } from '../export/atomic';
+import { judgeRow } from '../judge/judge';
+import { safetyJudge } from '../judge/safetyJudge';
+import type { Scorer } from '../judge/scorer';
+import { noopLogger, redact, redactingLogger, teeLogger, type Logger } from '../log';
+import { ProviderError } from '../providers/client';
+import type { Clock } from '../providers/limits';
+import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
+import { ProviderPool } from '../providers/pool';
+import { ConfigError, storedInput, type ResolvedRunConfig } from './config';
+import { diffFingerprints, ResumeMismatchError } from './fingerprint';
+import { FileLogger } from './fileLogger';
+import { scanJsonl } from './jsonlScan';
+import { PartialsWriter, scanPartials } from './partials';
+import { baseRow, buildMessages, type SnapshotCase } from './plan';
+import { prepareData } from './prepare';
+import type { ModelStats, RunProgress, RunSummary } from './progress';
+import { resultKey, type ResultRow } from './row';
+import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunJson, type RunStatus } from './runFolder';
+import { StateDb } from './state';
+import { dryRunSummary, resumeCommand } from './dryRun';
+
+/** Options of `runBenchmark`; all optional. */
+export interface RunOptions {
+  /** Cancels the run: requests in flight are aborted, nothing is written for them, state is saved. */
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+  log?: Logger;
+  /** Key of a model (the extension reads SecretStorage); else the model's environment variable. */
+  keyResolver?: (model: ResolvedModel) => Promise<string | undefined>;
+  env?: NodeJS.ProcessEnv;
+  /** The judge; default seed 000's safety judge. */
+  scorer?: Scorer<unknown>;
+  /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
+  checkpointMs?: number;
+  /** Retry-After above this pauses the model's queue (default 60 s). */
+  longRetryAfterMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+/** Keys of every model a run calls; refuses to start when one is missing (loopback needs none). */
+async function resolveKeys(models: ResolvedModel[], env: NodeJS.ProcessEnv, keyResolver: RunOptions['keyResolver']): Promise<{ keys: Map<string, string | undefined>; missing: string[] }> {
+  const keys = new Map<string, string | undefined>();
+  const missing: string[] = [];
+  for (const m of models) {
+    if (keys.has(m.slug)) continue;
+    const k = await resolveKey(m, env, keyResolver);
+    keys.set(m.slug, k);
+    if (!k && !isLoopback(m.baseURL)) missing.push(`${m.slug} (set ${m.key.env ?? 'its key'}${m.key.secret ? ` or store the secret "${m.key.secret}"` : ''})`);
+  }
+  return { keys, missing };
+}
+
+/**
+ * Runs a benchmark: every case × persona × model not done yet, judged now or left for later.
+ * Appends each row to partials.jsonl before marking its key done, checkpoints the state DB,
+ * and rebuilds results.csv / results.parquet / summary.csv at the end (also when cancelled).
+ * Throws `DataError` (invalid data), `ConfigError` (missing keys), `ResumeMismatchError`
+ * (the run id exists with other inputs), `PartialsCorruptError` or `RunLockedError` before
+ * any call is made.
+ */
+export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}): Promise<RunSummary> {
+  const scorer = opts.scorer ?? (safetyJudge as Scorer<unknown>);
+  const env = opts.env ?? process.env;
+  const secrets = new Set<string>();
+  if (cfg.dryRun) return dryRunSummary(cfg, scorer, env, opts.keyResolver, opts.log ?? noopLogger);
+
+  mkdirSync(cfg.runDir, { recursive: true });
+  const fileLog = new FileLogger(join(cfg.runDir, RUN_FILES.log));
+  const log = redactingLogger(teeLogger(opts.log ?? noopLogger, fileLog), () => secrets);
+  let unlock: (() => void) | undefined;
+  try {
+    unlock = acquireRunLock(cfg.runDir);
+    return await runLocked(cfg, opts, scorer, env, secrets, log);
+  } catch (err) {
+    log.error(err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    unlock?.();
+    fileLog.close();
+  }
+}
+
+async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Scorer<unknown>, env: NodeJS.ProcessEnv, secrets: Set<string>, log: Logger): Promise<RunSummary> {
+  const t0 = performance.now();
+  const dir = cfg.runDir;
+  const files = { partials: join(dir, RUN_FILES.partials), state: join(dir, RUN_FILES.state), cases: join(dir, RUN_FILES.cases) };
+  const emit = (p: RunProgress) => { try { opts.onProgress?.(p); } catch (err) { log.warn(`progress listener failed: ${String(err)}`); } };
+  emit({ phase: 'loading', done: 0, total: 0, errors: 0, judgeErrors: 0, rate: 0, etaSeconds: undefined, inFlight: 0 });
+
+  // 1. Data: validate, hash, snapshot; compare with the stored fingerprint before touching anything.
+  const snapTmp = tempPathFor(files.cases);
+  let prepared;
+  try {
+    prepared = await prepareData(cfg, scorer, { snapshotFile: snapTmp, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const existing = readRunJson(dir);
+    if (existing) {
+      const changes = diffFingerprints(existing.fingerprint, prepared.fingerprint);
+      if (changes.length) throw new ResumeMismatchError(cfg.runId, changes);
+    }
+    renameWithRetry(snapTmp, files.cases);
+  } finally {
+    rmSync(snapTmp, { force: true });
+  }
+  for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
+
+  // 2. Keys: resolved once, kept in memory only, and redacted from everything written.
+  const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
+  const { keys, missing } = await resolveKeys(callModels, env, opts.keyResolver);
+  if (missing.length) throw new ConfigError(`no API key for: ${missing.join('; ')}`);
+  for (const k of keys.values()) if (k) secrets.add(k);
+  for (const m of callModels) {
+    if (keys.get(m.slug) && !m.baseURL.startsWith('https:') && !isLoopback(m.baseURL)) log.warn(`${m.slug}: the key is sent over plain http to ${redact(m.baseURL)}`);
+  }
+
+  // 3. State: partials.jsonl is the truth; the DB is reconciled with it.
+  const db = await StateDb.open(files.state);
+  if (db.recovered) log.warn(`state.sqlite: ${db.recovered}; rebuilding from partials.jsonl`);
+  const partialsSize = existsSync(files.partials) ? statSync(files.partials).size : 0;
+  if (db.getMeta('fingerprint') !== prepared.fingerprintSha256 || db.coverage.offset > partialsSize) db.clear();
+  const scan = scanPartials(files.partials, db.coverage);
+  for (const k of scan.doneKeys) db.markDone(k);
+  if (scan.tornTail) log.warn(`partials.jsonl: dropped a torn last line after line ${scan.lines}; that key runs again`);
+  const writer = new PartialsWriter(files.partials, scan.validEnd, scan.lines);
+  db.setMeta('fingerprint', prepared.fingerprintSha256);
+  db.checkpoint(writer.position);
+
+  const total = prepared.totalCases * cfg.personas.length * cfg.models.length;
+  const alreadyDone = db.count();
+  const now = () => new Date().toISOString();
+  const existing = readRunJson(dir);
+  const runJson: RunJson = {
+    format: 1,
+    run_id: cfg.runId,
+    created_at: existing?.created_at ?? now(),
+    updated_at: now(),
+    status: 'running',
+    config: (({ dryRun: _d, ...rest }) => rest)(cfg),
+    input: storedInput(cfg),
+    fingerprint: prepared.fingerprint,
+    fingerprint_sha256: prepared.fingerprintSha256,
+    datasets: prepared.datasets,
+    prompts: {
+      personas: Object.fromEntries(cfg.personas.map((p) => [p.slug, { name: p.name, system_prompt: p.systemPrompt }])),
+      judge: cfg.score === 'now' ? { model: cfg.judge.slug, ...scorer.describe() } : null,
+    },
+    counts: { total, done: alreadyDone, errors: existing?.counts.errors ?? 0, judge_errors: existing?.counts.judge_errors ?? 0, judge_pending: existing?.counts.judge_pending ?? 0 },
+    scoring: existing?.scoring ?? [],
+    resume_command: resumeCommand(cfg),
+  };
+  writeRunJson(dir, runJson, secrets);
+  log.info(`run ${cfg.runId}: ${prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
+
+  // 4. Calls.
+  const ac = new AbortController();
+  // Every request in flight listens to this signal.
+  setMaxListeners(0, ac.signal);
+  const onUserAbort = () => ac.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) ac.abort(opts.signal.reason);
+  opts.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const pool = new ProviderPool(callModels, keys, {
+    concurrency: cfg.concurrency,
+    ...(cfg.rateLimitRps ? { rateLimitRps: cfg.rateLimitRps } : {}),
+    timeoutS: cfg.timeoutS,
+    maxRetries: cfg.maxRetries,
+    ...(opts.longRetryAfterMs !== undefined ? { longRetryAfterMs: opts.longRetryAfterMs } : {}),
+    log,
+    secrets: () => secrets,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const perModel: Record<string, ModelStats> = Object.fromEntries(cfg.models.map((m) => [m.slug, { completed: 0, errors: 0, judgeErrors: 0, judgeReasks: 0, attempts: 0, concurrencyDecreases: 0 }]));
+  const session = { completed: 0, errors: 0, judgeErrors: 0, skipped: 0, calls: 0 };
+  let done = alreadyDone;
+  let inFlight = 0;
+  let fatal: string | undefined;
+  let lastEmit = 0;
+  const progress = (lastRow?: ResultRow, force = false): void => {
+    const t = performance.now();
+    if (!force && t - lastEmit < 100) return;
+    lastEmit = t;
+    const rate = session.completed + session.errors ? (session.completed + session.errors) / Math.max(0.001, (t - t0) / 1000) : 0;
+    emit({ phase: 'running', done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined, inFlight, ...(lastRow ? { lastRow } : {}) });
+  };
+  const scrub = (row: ResultRow): ResultRow => {
+    const text = JSON.stringify(row);
+    for (const s of secrets) if (text.includes(s)) return JSON.parse(redact(text, secrets)) as ResultRow;
+    return row;
+  };
+  const checkpoint = () => {
+    try {
+      writer.sync();
+      db.checkpoint(writer.position);
+    } catch (err) {
+      log.error(`checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const timer = setInterval(checkpoint, opts.checkpointMs ?? 5000);
+  timer.unref?.();
+
+  const runKey = async (m: ResolvedModel, persona: ResolvedRunConfig['personas'][number], snap: SnapshotCase): Promise<void> => {
+    const row = baseRow(cfg.runId, snap, persona.slug, m.slug, m.model, now());
+    inFlight++;
+    try {
+      const r = await pool.chat(m.slug, buildMessages(persona, snap.case), ac.signal);
+      row.raw_candidate = r.text;
+      row.attempts = r.attempts;
+      row.latency_ms = r.latencyMs;
+      session.calls += r.attempts;
+      if (cfg.score === 'now') {
+        Object.assign(row, await judgeRow(scorer, pool, cfg.judge.slug, row, snap.case, ac.signal));
+        session.calls += row.judge_attempts;
+      }
+    } catch (err) {
+      const pe = err instanceof ProviderError ? err : new ProviderError(ac.signal.aborted ? 'aborted' : 'failed', redact(err instanceof Error ? err.message : String(err), secrets));
+      if (pe.kind === 'aborted' || ac.signal.aborted) return; // nothing written: the key stays pending
+      if (pe.kind === 'fatal') {
+        if (!fatal) {
+          fatal = `${row.raw_candidate !== null ? `judge ${cfg.judge.slug}` : m.slug}: ${pe.message}`;
+          log.error(`stopping the run: ${fatal}`);
+        }
+        ac.abort(new Error(fatal));
+        return;
+      }
+      row.error = pe.message;
+      row.attempts = pe.attempts;
+      row.judge_status = 'skipped';
+      session.calls += pe.attempts;
+    } finally {
+      inFlight--;
+    }
+    row.completed_at = now();
+    writer.append(scrub(row));
+    const stats = perModel[m.slug]!;
+    stats.attempts += row.attempts;
+    if (row.error === null) {
+      db.markDone(row.key);
+      done++;
+      session.completed++;
+      stats.completed++;
+      stats.judgeReasks += Math.max(0, row.judge_attempts - 1);
+      if (row.judge_status === 'error') { session.judgeErrors++; stats.judgeErrors++; log.warn(`${row.key}: judge: ${row.judge_error}`); }
+    } else {
+      session.errors++;
+      stats.errors++;
+      log.warn(`${row.key}: ${row.error}`);
+    }
+    progress(row);
+  };
+
+  const pipeline = async (m: ResolvedModel): Promise<void> => {
+    // Enough tasks queued to keep every slot busy, few enough to keep memory flat.
+    const window = 2 * cfg.concurrency + m.concurrency + 4;
+    const running = new Set<Promise<void>>();
+    outer: for (const l of scanJsonl(files.cases)) {
+      if (ac.signal.aborted) break;
+      if (!l.terminated) break;
+      const snap = JSON.parse(l.text) as SnapshotCase;
+      for (const p of cfg.personas) {
+        if (db.has(resultKey(snap.case.id, p.slug, m.slug))) { session.skipped++; continue; }
+        while (running.size >= window) await Promise.race(running);
+        if (ac.signal.aborted) break outer;
+        const task: Promise<void> = runKey(m, p, snap).catch((err: unknown) => {
+          log.error(`internal error on ${snap.case.id}|${p.slug}|${m.slug}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        }).finally(() => running.delete(task));
+        running.add(task);
+      }
+    }
+    await Promise.all(running);
+  };
+
+  try {
+    progress(undefined, true);
+    await Promise.all(cfg.models.map((m) => pipeline(m)));
+  } finally {
+    clearInterval(timer);
+    opts.signal?.removeEventListener('abort', onUserAbort);
+    for (const m of cfg.models) perModel[m.slug]!.concurrencyDecreases = pool.gate(m.slug)?.decreases ?? 0;
+    pool.dispose();
+    checkpoint();
+    writer.close();
+    db.close();
+  }
+
+  // 5. Artifacts, from partials.jsonl (each key once), then the final run.json.
+  emit({ phase: 'exporting', done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate: 0, etaSeconds: 0, inFlight: 0 });
+  const cancelled = opts.signal?.aborted === true;
+  let artifacts: string[] = [];
+  let counts = { ...runJson.counts, done };
+  try {
+    const report = await buildReport(dir);
+    artifacts = report.files;
+    counts = { total, ...report.counts };
+  } catch (err) {
+    log.error(`could not write the results files: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const status: RunStatus = fatal ? 'failed' : cancelled ? 'cancelled' : counts.done >= total && counts.errors === 0 ? 'complete' : 'partial';
+  runJson.status = status;
+  if (fatal) runJson.status_reason = fatal;
+  else if (cancelled) runJson.status_reason = 'cancelled';
+  runJson.counts = counts;
+  runJson.updated_at = now();
+  if (cfg.score === 'now' && session.completed > 0) runJson.scoring.push({ judge_model: cfg.judge.slug, scorer: scorer.id, at: now(), scored: session.completed - session.judgeErrors, errors: session.judgeErrors });
+  writeRunJson(dir, runJson, secrets);
+  const elapsedMs = Math.round(performance.now() - t0);
+  log.info(`run ${cfg.runId} ${status}: ${counts.done}/${total} done, ${counts.errors} errors, ${counts.judge_errors} judge errors; this session ${session.completed} rows in ${(elapsedMs / 1000).toFixed(1)} s`);
+  emit({ phase: 'done', done: counts.done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate: 0, etaSeconds: 0, inFlight: 0 });
+  return {
+    runId: cfg.runId,
+    runDir: dir,
+    status,
+    counts,
+    session: { ...session, elapsedMs },
+    ...(fatal ? { fatal } : {}),
+    perModel,
+    artifacts,
+    warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
+    resumeCommand: resumeCommand(cfg),
+  };
+}

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
+import { fsyncDir, renameWithRetry, tempPathFor, writeFileSynced } from '../export/atomic';
+
+let sqlPromise: Promise<SqlJsStatic> | undefined;
+
+/** Where `sql-wasm.wasm` is: beside the bundle (dist/), else in node_modules when running from source. */
+export function locateSqlWasm(): string {
+  const candidates: string[] = [join(__dirname, 'sql-wasm.wasm'), join(__dirname, '..', 'sql-wasm.wasm'), join(__dirname, '..', '..', '..', 'dist', 'sql-wasm.wasm')];
+  try { candidates.push(join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm')); } catch { /* bundled without node_modules */ }
+  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+}
+
+/** Loads sql.js once per process. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  sqlPromise ??= (async () => {
+    const wasm = locateSqlWasm();
+    // Reading the bytes ourselves avoids sql.js guessing paths (fetch vs fs) inside bundles.
+    const wasmBinary = readFileSync(wasm);
+    return initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
+  })();
+  return sqlPromise;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS done(key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+`;
+
+/**
+ * The resume index `state.sqlite`: `done(key TEXT PRIMARY KEY)` as seed 000, plus `meta` with
+ * how far into partials.jsonl it reaches. It lives in memory (sql.js); marking a key done is an
+ * insert there, and `checkpoint` persists it atomically, throttled by the caller. partials.jsonl
+ * stays the truth: this index is rebuilt from it when missing, unreadable or behind.
+ */
+export class StateDb {
+  private insert!: Statement;
+  private select!: Statement;
+  private dirty = false;
+
+  private constructor(private readonly db: Database, readonly file: string, readonly recovered: string | undefined) {
+    this.prepare();
+  }
+
+  /** Opens `file` (falling back to `file.bak` if it fails the integrity check) or starts empty. */
+  static async open(file: string): Promise<StateDb> {
+    const SQL = await loadSqlJs();
+    let note: string | undefined;
+    for (const candidate of [file, `${file}.bak`]) {
+      if (!existsSync(candidate)) continue;
+      try {
+        const db = new SQL.Database(readFileSync(candidate));
+        const ok = db.exec('PRAGMA integrity_check')[0]?.values[0]?.[0];
+        if (ok !== 'ok') throw new Error(`integrity_check: ${String(ok)}`);
+        db.exec(SCHEMA);
+        return new StateDb(db, file, candidate === file ? note : `${note ?? 'state.sqlite missing'}; using state.sqlite.bak`);
+      } catch (err) {
+        note = `${candidate.endsWith('.bak') ? 'state.sqlite.bak' : 'state.sqlite'} unreadable (${err instanceof Error ? err.message : String(err)})`;
+      }
+    }
+    const db = new SQL.Database();
+    db.exec(SCHEMA);
+    return new StateDb(db, file, note);
+  }
+
+  private prepare(): void {
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO done(key) VALUES (?)');
+    this.select = this.db.prepare('SELECT 1 FROM done WHERE key = ?');
+  }
+
+  markDone(key: string): void {
+    this.insert.run([key]);
+    this.dirty = true;
+  }
+
+  has(key: string): boolean {
+    this.select.bind([key]);
+    const found = this.select.step();
+    this.select.reset();
+    return found;
+  }
+
+  count(): number {
+    return Number(this.db.exec('SELECT count(*) FROM done')[0]?.values[0]?.[0] ?? 0);
+  }
+
+  keys(): string[] {
+    return (this.db.exec('SELECT key FROM done')[0]?.values ?? []).map((r) => String(r[0]));
+  }
+
+  getMeta(k: string): string | undefined {
+    const r = this.db.exec('SELECT v FROM meta WHERE k = ?', [k])[0]?.values[0]?.[0];
+    return r === undefined || r === null ? undefined : String(r);
+  }
+
+  setMeta(k: string, v: string): void {
+    this.db.run('INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)', [k, v]);
+    this.dirty = true;
+  }
+
+  /** Empties the index (before a rebuild from partials.jsonl). */
+  clear(): void {
+    this.db.exec('DELETE FROM done; DELETE FROM meta;');
+    this.dirty = true;
+  }
+
+  /** Where in partials.jsonl this index is complete up to. */
+  get coverage(): { offset: number; line: number } {
+    return { offset: Number(this.getMeta('partials_offset') ?? 0), line: Number(this.getMeta('partials_line') ?? 0) };
+  }
+
+  /**
+   * Persists the index as covering partials.jsonl up to `coverage`: export (outside any
+   * transaction), temp file, fsync, rename; the previous file is kept as `.bak`.
+   * Returns the milliseconds spent, or 0 when nothing changed.
+   */
+  checkpoint(coverage: { offset: number; line: number }): number {
+    if (!this.dirty && this.coverage.offset === coverage.offset) return 0;
+    const t0 = performance.now();
+    this.setMeta('partials_offset', String(coverage.offset));
+    this.setMeta('partials_line', String(coverage.line));
+    const bytes = this.db.export();
+    // export() may close and reopen the database: statements must be prepared again.
+    this.prepare();
+    const tmp = tempPathFor(this.file);
+    try {
+      writeFileSynced(tmp, bytes);
+      if (existsSync(this.file)) {
+        try { renameSync(this.file, `${this.file}.bak`); } catch { /* the .bak is a convenience */ }
+      }
+      renameWithRetry(tmp, this.file);
+      fsyncDir(dirname(this.file));
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    this.dirty = false;
+    return performance.now() - t0;
+  }
+
+  close(): void {
+    try { this.insert.free(); this.select.free(); } catch { /* already freed */ }
+    this.db.close();
+  }
+}
