@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { registerLanguageFeatures } from './language';
 import { createLog } from './log';
+import { registerRunCommands } from './run/commands';
+import { RunManager } from './run/runManager';
+import { KeyStore } from './run/secrets';
 
 /**
  * One activation path: create the log, then register each feature in order. Validation and the
@@ -13,6 +16,10 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`Alignment Workbench ${version} activating (trusted workspace: ${vscode.workspace.isTrusted})`);
 
   const diagnostics = registerLanguageFeatures(context, log);
+  const keys = new KeyStore(context.secrets, log);
+  const runs = new RunManager(context, keys, log);
+  context.subscriptions.push(runs);
+  registerRunCommands(context, runs, keys, log);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('alignmentWorkbench.showLog', () => log.show()),

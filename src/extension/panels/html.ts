@@ -1,0 +1,52 @@
+// The results webview's HTML document. No vscode import, so tests parse it with jsdom.
+import { randomBytes } from 'node:crypto';
+
+/** A fresh CSP nonce: 128 random bits from the OS CSPRNG (never Math.random). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('base64');
+}
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export interface ResultsHtmlOptions {
+  /** `webview.cspSource`. */
+  cspSource: string;
+  nonce: string;
+  /** `asWebviewUri` of dist/webview.js and media/results.css. */
+  scriptUri: string;
+  styleUri: string;
+  /** Random hex id the webview saves in its state so the host can restore the panel. */
+  panelId?: string;
+}
+
+/**
+ * The shell document: a CSP that allows only our nonce'd bundle and styles from the extension,
+ * no inline script, no network, images only from the extension. Every piece of run data arrives
+ * later by message and is inserted as text.
+ */
+export function renderResultsHtml(o: ResultsHtmlOptions): string {
+  const csp = [
+    "default-src 'none'",
+    `img-src ${o.cspSource}`,
+    `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
+    `font-src ${o.cspSource}`,
+    `script-src 'nonce-${o.nonce}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-src 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" nonce="${escapeAttr(o.nonce)}" href="${escapeAttr(o.styleUri)}">
+<title>Results</title>
+</head>
+<body${o.panelId && /^[0-9a-f]{1,64}$/.test(o.panelId) ? ` data-panel-id="${o.panelId}"` : ''}>
+<div id="app" aria-live="polite"><p class="loading">Loading results…</p></div>
+<script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>
+</body>
+</html>`;
+}

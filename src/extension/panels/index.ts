@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+import { registerResultsCommands } from '../commands/results';
+import { RunsTreeProvider } from '../views/runsTree';
+import { ResultsPanel } from './resultsPanel';
+
+/**
+ * The results features: the results panel (and its restore after a reload), the Runs tree and
+ * the Open Results / run item commands. Safe in Restricted Mode: nothing here calls a model.
+ */
+export function registerResultsFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  ResultsPanel.log = log;
+  const tree = new RunsTreeProvider(log);
+  context.subscriptions.push(
+    tree,
+    vscode.window.registerTreeDataProvider('alignmentWorkbench.runs', tree),
+    vscode.window.registerWebviewPanelSerializer(ResultsPanel.viewType, {
+      deserializeWebviewPanel: (panel, state) => ResultsPanel.revive(panel, context, state),
+    }),
+    ...registerResultsCommands(context, tree),
+  );
+}
+
+export { ResultsPanel } from './resultsPanel';

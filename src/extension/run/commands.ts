@@ -1,0 +1,188 @@
+import * as vscode from 'vscode';
+import { basename, dirname, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import {
+  BUILTIN_PERSONAS, DataError, detectKind, listRuns, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
+  type ResolvedRunConfig, type RunInput,
+} from '../../core';
+import type { RunManager } from './runManager';
+import type { KeyStore } from './secrets';
+import { requireTrust } from './trust';
+import { runEnvironment } from '../config';
+
+function workspaceRoot(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+function toPath(arg: unknown): string | undefined {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (typeof arg === 'string' && arg) return arg;
+  if (arg && typeof arg === 'object' && 'fsPath' in arg && typeof (arg as { fsPath: unknown }).fsPath === 'string') return (arg as { fsPath: string }).fsPath;
+  if (arg && typeof arg === 'object' && 'runDir' in arg && typeof (arg as { runDir: unknown }).runDir === 'string') return (arg as { runDir: string }).runDir;
+  return undefined;
+}
+
+async function pickMany(title: string, items: vscode.QuickPickItem[], preselect: (i: vscode.QuickPickItem) => boolean): Promise<string[] | undefined> {
+  const picked = await vscode.window.showQuickPick(items.map((i) => ({ ...i, picked: preselect(i) })), { title, canPickMany: true, ignoreFocusOut: true });
+  if (!picked || picked.length === 0) return undefined;
+  return picked.map((p) => p.label);
+}
+
+/** Quick picks for a run with no bench file: dataset, models, personas and judge, with defaults. */
+async function askRunInput(root: string, dataset?: string): Promise<Omit<RunInput, 'cwd' | 'env'> | undefined> {
+  let datasets = dataset ? [dataset] : undefined;
+  if (!datasets) {
+    const files = await vscode.workspace.findFiles('**/*.{cases.jsonl,cases.yaml,cases.yml,dataset.yaml,dataset.json}', '{**/node_modules/**,**/results/**}', 500);
+    if (files.length === 0) { void vscode.window.showErrorMessage('Alignment Workbench: no *.cases.jsonl, *.cases.yaml or dataset card in this workspace.'); return undefined; }
+    const picked = await pickMany('Run Benchmark (1/4): datasets', files.map((f) => ({ label: relative(root, f.fsPath) })), (_i) => files.length === 1);
+    if (!picked) return undefined;
+    datasets = picked.map((p) => join(root, p));
+  }
+  const modelsFile = ['models.yaml', 'models.yml'].map((f) => join(root, f)).find(existsSync);
+  const roster = modelsFile ? (await loadModelsFile(modelsFile)).models ?? [] : [];
+  const modelItems: vscode.QuickPickItem[] = roster.length
+    ? roster.map((m) => ({ label: m.slug, description: `${m.provider ?? m.base_url ?? 'default provider'} · ${m.model ?? m.slug}` }))
+    : [{ label: 'gpt-4.1-mini', description: 'default provider (OPENAI_BASE_URL / OpenAI)' }, { label: 'gpt-4.1', description: 'default provider' }];
+  const models = await pickMany('Run Benchmark (2/4): models under test', modelItems, (i) => i === modelItems[0]);
+  if (!models) return undefined;
+  const personasFile = ['personas.yaml', 'personas.yml'].map((f) => join(root, f)).find(existsSync);
+  const { personas } = await loadPersonas(personasFile);
+  const personaItems = Object.entries(personas ?? BUILTIN_PERSONAS).map(([slug, p]) => ({ label: slug, description: p.description || p.name }));
+  const chosenPersonas = await pickMany('Run Benchmark (3/4): personas', personaItems, (i) => i.label === 'default');
+  if (!chosenPersonas) return undefined;
+  const judge = await vscode.window.showInputBox({ title: 'Run Benchmark (4/4): judge model', value: 'gpt-5-mini', prompt: 'A slug from models.yaml or a model name on the default provider', ignoreFocusOut: true });
+  if (!judge) return undefined;
+  return { datasets, models, personas: chosenPersonas, judgeModel: judge, ...(modelsFile ? { modelsFile } : {}), ...(personasFile ? { personasFile } : {}) };
+}
+
+async function pickBenchFile(root: string): Promise<string | 'ask' | undefined> {
+  const active = vscode.window.activeTextEditor?.document.fileName;
+  if (active && detectKind(active) === 'bench') return active;
+  const files = await vscode.workspace.findFiles('**/*.bench.{yaml,yml}', '{**/node_modules/**,**/results/**}', 200);
+  const items: (vscode.QuickPickItem & { value: string })[] = [
+    ...files.map((f) => ({ label: relative(root, f.fsPath), description: 'bench file', value: f.fsPath })),
+    { label: '$(list-selection) Choose dataset, models and personas…', value: 'ask' },
+  ];
+  if (files.length === 0) return 'ask';
+  const pick = await vscode.window.showQuickPick(items, { title: 'Run Benchmark', placeHolder: 'A bench file, or pick what to run', ignoreFocusOut: true });
+  return pick?.value;
+}
+
+async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfig | undefined> {
+  try {
+    return await resolveRunConfig(input);
+  } catch (err) {
+    const msg = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error').slice(0, 3).map((d) => `${basename(d.file)}:${d.line}:${d.column}: ${d.message}`).join('; ')
+      : redact(err instanceof Error ? err.message : String(err));
+    void vscode.window.showErrorMessage(`Alignment Workbench: cannot run: ${msg}`);
+    return undefined;
+  }
+}
+
+/** Shows the request count (a dry run) and asks to start; "Dry run only" stops there. */
+async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: string): Promise<boolean> {
+  let dry;
+  try { dry = await manager.dryRun(cfg); } catch (err) {
+    const msg = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error').slice(0, 3).map((d) => `${basename(d.file)}:${d.line}:${d.column}: ${d.message}`).join('; ') : redact(err instanceof Error ? err.message : String(err));
+    void vscode.window.showErrorMessage(`Alignment Workbench: cannot run ${label}: ${msg}`);
+    return false;
+  }
+  const d = dry.dryRun!;
+  const counts = `${d.cases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${d.keys} keys${d.alreadyDone ? ` (${d.alreadyDone} already done)` : ''}: ${d.generationRequests} generation + ${d.judgeRequests} judge requests`;
+  if (d.missingKeys.length) {
+    const choice = await vscode.window.showErrorMessage(`Alignment Workbench: no API key for ${d.missingKeys.join(', ')}. Set one with "Set API Key" or in the environment.`, 'Set API Key');
+    if (choice) await vscode.commands.executeCommand('alignmentWorkbench.setApiKey');
+    return false;
+  }
+  const start = { label: `$(play) Start: ${d.generationRequests + d.judgeRequests} requests`, detail: counts, value: 'start' };
+  const only = { label: '$(checklist) Dry run only', detail: 'Nothing is sent; the counts are in the log.', value: 'dry' };
+  const pick = await vscode.window.showQuickPick([start, only], { title: `Run ${label}?`, ignoreFocusOut: true });
+  if (pick?.value === 'dry') {
+    void vscode.window.showInformationMessage(`Alignment Workbench: dry run of ${label}: ${counts}. Nothing was sent.`);
+  }
+  return pick?.value === 'start';
+}
+
+export function registerRunCommands(context: vscode.ExtensionContext, manager: RunManager, keys: KeyStore, log: vscode.LogOutputChannel): void {
+
+  async function runBenchmarkCommand(arg?: unknown, options: { skipConfirm?: boolean } = {}): Promise<void> {
+    if (!requireTrust('Running a benchmark')) return;
+    const root = workspaceRoot();
+    if (!root) { void vscode.window.showErrorMessage('Alignment Workbench: open a folder to run a benchmark.'); return; }
+    const path = toPath(arg);
+    let input: RunInput;
+    if (path && detectKind(path) === 'bench') input = { bench: path, cwd: dirname(path), env: runEnvironment() };
+    else if (path && detectKind(path)) {
+      const asked = await askRunInput(root, path);
+      if (!asked) return;
+      input = { ...asked, cwd: root, env: runEnvironment() };
+    } else {
+      const choice = await pickBenchFile(root);
+      if (!choice) return;
+      if (choice === 'ask') {
+        const asked = await askRunInput(root);
+        if (!asked) return;
+        input = { ...asked, cwd: root, env: runEnvironment() };
+      } else input = { bench: choice, cwd: dirname(choice), env: runEnvironment() };
+    }
+    const cfg = await resolveOrReport(input);
+    if (!cfg) return;
+    const label = cfg.benchFile ? `${basename(cfg.benchFile)} (${cfg.runId})` : `run ${cfg.runId}`;
+    if (!(await manager.approveEndpoints(cfg))) return;
+    if (!options.skipConfirm && !(await confirmRun(manager, cfg, label))) return;
+    await manager.run(cfg, label);
+  }
+
+  async function pickRun(title: string, filter: (status: string) => boolean): Promise<string | undefined> {
+    const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const dirs = new Set<string>();
+    for (const r of roots) {
+      dirs.add(join(r, 'results'));
+      for (const u of await vscode.workspace.findFiles('**/results/*/run.json', '**/node_modules/**', 2000)) dirs.add(dirname(dirname(u.fsPath)));
+    }
+    const runs = [...dirs].flatMap((d) => listRuns(d)).filter((r) => filter(r.status)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    if (runs.length === 0) { void vscode.window.showInformationMessage(`Alignment Workbench: no run to ${title.toLowerCase()}.`); return undefined; }
+    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: `${r.status} · ${r.counts.done}/${r.counts.total} done${r.counts.errors ? ` · ${r.counts.errors} errors` : ''}`, detail: r.runDir, runDir: r.runDir })), { title });
+    return pick?.runDir;
+  }
+
+  async function resumeRunCommand(arg?: unknown): Promise<void> {
+    if (!requireTrust('Resuming a run')) return;
+    const runDir = toPath(arg) ?? (await pickRun('Resume Run', (s) => s === 'partial'));
+    if (!runDir) return;
+    const rj = readRunJson(runDir);
+    if (!rj) { void vscode.window.showErrorMessage(`Alignment Workbench: ${runDir} has no run.json to resume from.`); return; }
+    const cfg = await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config.cwd ?? dirname(dirname(runDir)), env: runEnvironment() });
+    if (!cfg) return;
+    if (!(await manager.approveEndpoints(cfg))) return;
+    await manager.run(cfg, `resume ${rj.run_id}`);
+  }
+
+  async function scoreRunCommand(arg?: unknown): Promise<void> {
+    if (!requireTrust('Scoring a run')) return;
+    const runDir = toPath(arg) ?? (await pickRun('Score Run', () => true));
+    if (!runDir) return;
+    const rj = readRunJson(runDir);
+    const judgeModel = await vscode.window.showInputBox({ title: 'Score Run: judge model', value: rj?.config.judge.slug ?? 'gpt-5-mini', ignoreFocusOut: true });
+    if (!judgeModel) return;
+    const rescore = await vscode.window.showQuickPick([
+      { label: 'Rows not scored yet', value: 'pending' as const },
+      { label: 'Rows not scored yet and judge errors', value: 'errors' as const },
+      { label: 'Every row (re-score all)', value: 'all' as const },
+    ], { title: 'Score Run: which rows?' });
+    if (!rescore) return;
+    const cfg = rj ? await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config.cwd, env: runEnvironment(), judgeModel }) : undefined;
+    if (cfg && !(await manager.approveEndpoints({ ...cfg, models: [], score: 'now' }))) return;
+    await manager.score(runDir, { judgeModel, rescore: rescore.value, ...(rj?.config.modelsFile ? { modelsFile: rj.config.modelsFile } : {}) });
+  }
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('alignmentWorkbench.runBenchmark', (arg?: unknown) => runBenchmarkCommand(arg)),
+    vscode.commands.registerCommand('alignmentWorkbench.resumeRun', resumeRunCommand),
+    vscode.commands.registerCommand('alignmentWorkbench.scoreRun', scoreRunCommand),
+    vscode.commands.registerCommand('alignmentWorkbench.cancelRuns', () => manager.cancelAll()),
+    vscode.commands.registerCommand('alignmentWorkbench.setApiKey', () => keys.promptAndStore()),
+    vscode.commands.registerCommand('alignmentWorkbench.clearApiKey', () => keys.promptAndClear()),
+  );
+  log.info('run commands registered');
+}

@@ -1,0 +1,208 @@
+import * as vscode from 'vscode';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { basename } from 'node:path';
+import {
+  ConfigError, DataError, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact, runBenchmark, scoreRun,
+  type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions,
+} from '../../core';
+import { EndpointApprovals, type EndpointUse } from './endpoints';
+import type { KeyStore } from './secrets';
+import { readBaseUrlSetting, runEnvironment } from '../config';
+
+/** A run in progress: what the status bar counts and Cancel aborts. */
+interface ActiveRun {
+  label: string;
+  controller: AbortController;
+  progress?: RunProgress;
+}
+
+function coreLogger(channel: vscode.LogOutputChannel, prefix: string): Logger {
+  return {
+    trace: (m) => channel.trace(`${prefix}${m}`),
+    debug: (m) => channel.debug(`${prefix}${m}`),
+    info: (m) => channel.info(`${prefix}${m}`),
+    warn: (m) => channel.warn(`${prefix}${m}`),
+    error: (m) => channel.error(`${prefix}${m}`),
+  };
+}
+
+function eta(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return '';
+  s = Math.round(s);
+  return s >= 3600 ? ` · ETA ${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? ` · ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` · ETA ${s}s`;
+}
+
+/** The message of a progress notification: done/total, errors, rate and time left. */
+export function progressMessage(p: RunProgress): string {
+  const errs = p.errors + p.judgeErrors;
+  return `${p.done}/${p.total} done${errs ? ` · ${p.errors} errors${p.judgeErrors ? `, ${p.judgeErrors} judge errors` : ''}` : ''}${p.rate ? ` · ${p.rate.toFixed(1)}/s` : ''}${eta(p.etaSeconds)}`;
+}
+
+/** Where a model's endpoint came from, for the approval rule. */
+function endpointUses(cfg: ResolvedRunConfig): EndpointUse[] {
+  const envBase = process.env.OPENAI_BASE_URL?.trim().replace(/\/+$/, '');
+  const setting = readBaseUrlSetting();
+  const models = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
+  return models.map((m) => {
+    const preset = m.provider in PROVIDER_PRESETS ? PROVIDER_PRESETS[m.provider as keyof typeof PROVIDER_PRESETS].baseURL.replace(/\/+$/, '') : undefined;
+    const source = setting.value && m.baseURL === setting.value ? (setting.fromWorkspace ? 'the workspace setting alignmentWorkbench.baseUrl' : 'environment')
+      : m.provider === 'default' || (envBase && m.baseURL === envBase) ? 'environment'
+      : preset && m.baseURL === preset ? 'preset'
+      : cfg.modelsFile ? basename(cfg.modelsFile) : 'a workspace file';
+    return { baseURL: m.baseURL, user: m === cfg.judge ? `the judge "${m.slug}"` : `model "${m.slug}"`, source };
+  });
+}
+
+/**
+ * Runs benchmarks in the extension host: endpoint approval before any request, keys from
+ * SecretStorage (else the environment), a cancellable progress notification, a status bar item
+ * while runs are active, the run log in the output channel and a notification at the end.
+ */
+export class RunManager implements vscode.Disposable {
+  private readonly active = new Set<ActiveRun>();
+  private readonly statusItem = vscode.window.createStatusBarItem('alignmentWorkbench.runs', vscode.StatusBarAlignment.Left, 50);
+  private readonly approvals: EndpointApprovals;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a run starts, progresses a step or ends (the Runs tree refreshes on it). */
+  readonly onDidChangeRuns = this.changed.event;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly keys: KeyStore, private readonly log: vscode.LogOutputChannel) {
+    this.approvals = new EndpointApprovals(context.globalState);
+    this.statusItem.name = 'Alignment Workbench runs';
+    this.statusItem.command = 'alignmentWorkbench.showLog';
+  }
+
+  private keyResolver = (m: ResolvedModel) => this.keys.keyFor(m);
+
+  private updateStatus(): void {
+    if (this.active.size === 0) { this.statusItem.hide(); return; }
+    const runs = [...this.active];
+    const done = runs.reduce((s, r) => s + (r.progress?.done ?? 0), 0);
+    const total = runs.reduce((s, r) => s + (r.progress?.total ?? 0), 0);
+    this.statusItem.text = `$(sync~spin) AWB ${runs.length > 1 ? `${runs.length} runs ` : ''}${done}/${total}`;
+    this.statusItem.tooltip = runs.map((r) => `${r.label}: ${r.progress ? progressMessage(r.progress) : 'starting'}`).join('\n');
+    this.statusItem.show();
+  }
+
+  /** Asks for approval of every endpoint a workspace file named; false means stop, nothing sent. */
+  async approveEndpoints(cfg: ResolvedRunConfig): Promise<boolean> {
+    const ok = await this.approvals.ensureApproved(endpointUses(cfg));
+    if (!ok) this.log.warn(`run ${cfg.runId}: endpoint not approved; nothing was sent`);
+    return ok;
+  }
+
+  /** A dry run: validates the data and counts the requests; calls nothing, writes nothing. */
+  async dryRun(cfg: ResolvedRunConfig): Promise<RunSummary> {
+    return runBenchmark({ ...cfg, dryRun: true }, { log: coreLogger(this.log, `[${cfg.runId}] `), keyResolver: this.keyResolver, env: runEnvironment() });
+  }
+
+  /** Runs (or resumes) with progress; resolves when the run ends, however it ends. */
+  async run(cfg: ResolvedRunConfig, label: string): Promise<RunSummary | undefined> {
+    const entry: ActiveRun = { label, controller: new AbortController() };
+    this.active.add(entry);
+    this.updateStatus();
+    this.changed.fire();
+    const stall = monitorEventLoopDelay({ resolution: 10 });
+    stall.enable();
+    const log = coreLogger(this.log, `[${cfg.runId}] `);
+    log.info(`starting ${label}: ${cfg.models.length} model(s), ${cfg.personas.length} persona(s), judge ${cfg.judge.slug} (${cfg.score === 'now' ? 'scoring now' : 'scoring later'}) → ${cfg.runDir}`);
+    let summary: RunSummary | undefined;
+    try {
+      summary = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: ${label}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => { log.warn('cancel requested: aborting requests in flight'); entry.controller.abort(); });
+          let lastPct = 0;
+          let lastFire = 0;
+          return runBenchmark(cfg, {
+            signal: entry.controller.signal,
+            log,
+            keyResolver: this.keyResolver,
+            env: runEnvironment(),
+            onProgress: (p) => {
+              entry.progress = p;
+              const pct = p.total ? (100 * p.done) / p.total : 0;
+              progress.report({ message: progressMessage(p), increment: Math.max(0, pct - lastPct) });
+              lastPct = Math.max(lastPct, pct);
+              this.updateStatus();
+              if (Date.now() - lastFire > 1000) { lastFire = Date.now(); this.changed.fire(); }
+            },
+          });
+        },
+      );
+      this.report(summary, label);
+      return summary;
+    } catch (err) {
+      this.reportError(err, label);
+      return undefined;
+    } finally {
+      stall.disable();
+      const maxMs = stall.max / 1e6;
+      log.info(`longest extension-host event-loop stall during the run: ${maxMs.toFixed(1)} ms (p99 ${(stall.percentile(99) / 1e6).toFixed(1)} ms)`);
+      this.active.delete(entry);
+      this.updateStatus();
+      this.changed.fire();
+    }
+  }
+
+  /** Scores a generation-only run with a chosen judge, with progress. */
+  async score(runDir: string, options: Omit<ScoreOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env'>): Promise<void> {
+    const entry: ActiveRun = { label: `Score ${basename(runDir)}`, controller: new AbortController() };
+    this.active.add(entry);
+    this.updateStatus();
+    const log = coreLogger(this.log, `[${basename(runDir)}] `);
+    try {
+      const s = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: scoring ${basename(runDir)} with ${options.judgeModel}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => entry.controller.abort());
+          return scoreRun(runDir, { ...options, signal: entry.controller.signal, log, keyResolver: this.keyResolver, env: runEnvironment(), onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); } });
+        },
+      );
+      const choice = await vscode.window.showInformationMessage(`Alignment Workbench: scored ${s.scored} of ${s.attempted} rows of ${basename(runDir)} with ${s.judgeModel}${s.errors ? ` (${s.errors} judge errors)` : ''}.`, 'Open Results');
+      if (choice) await vscode.commands.executeCommand('alignmentWorkbench.openResults', vscode.Uri.file(runDir));
+    } catch (err) {
+      this.reportError(err, entry.label);
+    } finally {
+      this.active.delete(entry);
+      this.updateStatus();
+      this.changed.fire();
+    }
+  }
+
+  private report(s: RunSummary, label: string): void {
+    const c = s.counts;
+    const tail = `${c.done}/${c.total} done${c.errors ? `, ${c.errors} errors` : ''}${c.judge_errors ? `, ${c.judge_errors} judge errors` : ''}`;
+    const uri = vscode.Uri.file(s.runDir);
+    const open = async (choice: string | undefined) => {
+      if (choice === 'Open Results') await vscode.commands.executeCommand('alignmentWorkbench.openResults', uri);
+      else if (choice === 'Open Folder') await vscode.commands.executeCommand('revealInExplorer', uri);
+      else if (choice === 'Resume') await vscode.commands.executeCommand('alignmentWorkbench.resumeRun', uri);
+    };
+    if (s.fatal) {
+      void vscode.window.showErrorMessage(`Alignment Workbench: ${label} stopped: ${s.fatal}. ${tail}; what was done is kept.`, 'Open Results', 'Show Log').then((c) => (c === 'Show Log' ? this.log.show() : open(c)));
+    } else if (s.status === 'cancelled' || (s.status !== 'complete' && c.done < c.total)) {
+      void vscode.window.showWarningMessage(`Alignment Workbench: ${label} ${s.status === 'cancelled' ? 'cancelled' : 'incomplete'}: ${tail}. Resume Run completes it.`, 'Resume', 'Open Results').then(open);
+    } else {
+      void vscode.window.showInformationMessage(`Alignment Workbench: ${label} finished: ${tail}.`, 'Open Results', 'Open Folder').then(open);
+    }
+  }
+
+  private reportError(err: unknown, label: string): void {
+    const message = redact(err instanceof Error ? err.message : String(err));
+    this.log.error(`${label}: ${message}`);
+    const known = err instanceof DataError || err instanceof ConfigError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError;
+    void vscode.window.showErrorMessage(`Alignment Workbench: ${label} did not run: ${message.split('\n').slice(0, 6).join(' ')}`, 'Show Log').then((c) => { if (c) this.log.show(); });
+    if (!known && err instanceof Error && err.stack) this.log.error(redact(err.stack));
+  }
+
+  cancelAll(): void {
+    for (const r of this.active) r.controller.abort();
+  }
+
+  dispose(): void {
+    this.cancelAll();
+    this.statusItem.dispose();
+    this.changed.dispose();
+  }
+}
