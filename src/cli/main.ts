@@ -1,5 +1,8 @@
 import { UsageError, UserError, type CliIO, type Command } from './usage';
 import { validateCommand } from './commands/validate';
+import { runCommand } from './commands/run';
+import { scoreCommand } from './commands/score';
+import { reportCommand } from './commands/report';
 import { gridCommand } from './commands/grid';
 import { labelsCommand } from './commands/labels';
 import { registryCommand } from './commands/registry';
@@ -10,6 +13,9 @@ Usage: awb <command> [options]
 
 Commands:
   validate PATH...      check dataset, card, personas, models, bench and grid files
+  run [FILE.bench.yaml] run a benchmark (cases × personas × models, judged); resumable
+  score RUN_DIR         judge a run's answers afterwards (--judge-model M)
+  report RUN_DIR        rebuild a run's results.csv, results.parquet and summary.csv
   grid build FILE       build a sycophancy grid's cases (.cases.jsonl)
   labels export RUN     write a run's human stance labels as CSV and JSONL
   registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
@@ -19,6 +25,9 @@ Run "awb <command> --help" for a command's options.`;
 /** Every subcommand by name; each lives in its own file under commands/. */
 const COMMANDS: Record<string, Command> = {
   validate: validateCommand,
+  run: runCommand,
+  score: scoreCommand,
+  report: reportCommand,
   grid: gridCommand,
   labels: labelsCommand,
   registry: registryCommand,

@@ -1,0 +1,221 @@
+import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
+import {
+  ConfigError, DataError, PartialsCorruptError, ResumeMismatchError, RunLockedError, formatProgress, resolveRunConfig, runBenchmark,
+  type Logger, type RunInput, type RunProgress, type RunSummary,
+} from '../../core';
+import { UsageError, UserError, type CliIO, type Command } from '../usage';
+
+export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
+
+Runs every case × persona × model, judges each answer, and writes results/{run_id}/:
+partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.json, run.log.
+
+  --dataset FILE          cases file (*.cases.jsonl|yaml) or dataset card; repeatable
+  --models a,b            model slugs (models.yaml entries, or model names on the default
+                          provider: OPENAI_API_KEY and OPENAI_BASE_URL)
+  --personas x,y          persona slugs (default: default = each case's own system prompt)
+  --judge-model M         judge model (default gpt-5-mini)
+  --concurrency N         requests in flight across all models (default 4)
+  --rate-limit-rps R      requests per second across all models
+  --run-id ID             name the run; an existing ID resumes it (skips done keys)
+  --out DIR               folder for run folders (default results)
+  --models-file FILE      the roster (default models.yaml here or beside the bench file)
+  --personas-file FILE    personas (default personas.yaml here or beside the bench file)
+  --limit N               only the first N cases of each dataset
+  --score now|later       judge as answers arrive (now) or later with "awb score"
+  --timeout-s S           timeout of one call (default 60)
+  --max-retries N         retries on 408/409/429/5xx/connection errors (default 3)
+  --dry-run               validate and build every request, call nothing, print counts
+
+Flags override the bench file. "awb run --run-id ID" alone resumes with the run's stored inputs.
+Ctrl+C stops cleanly (state saved, resumable); a second Ctrl+C exits at once.
+Exit 0 when complete, 1 on errors or a partial run, 2 on usage errors, 130 when cancelled.`;
+
+const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
+
+function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw new UsageError(`--${name} must be ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, not "${v}"`);
+  }
+  return n;
+}
+
+/** Parses `awb run` flags into the core's input. */
+export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): RunInput | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dataset: { type: 'string', multiple: true },
+      models: { type: 'string' },
+      personas: { type: 'string' },
+      'judge-model': { type: 'string' },
+      concurrency: { type: 'string' },
+      'rate-limit-rps': { type: 'string' },
+      'run-id': { type: 'string' },
+      out: { type: 'string' },
+      'models-file': { type: 'string' },
+      'personas-file': { type: 'string' },
+      limit: { type: 'string' },
+      score: { type: 'string' },
+      'timeout-s': { type: 'string' },
+      'max-retries': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 1) throw new UsageError(`one bench file at most, got ${positionals.length}`);
+  if (positionals[0] && !/\.bench\.ya?ml$/i.test(positionals[0])) throw new UsageError(`${positionals[0]} is not a *.bench.yaml file (datasets go after --dataset)`);
+  if (values.score !== undefined && values.score !== 'now' && values.score !== 'later') throw new UsageError(`--score must be now or later, not "${values.score}"`);
+  const input: RunInput = { cwd: io.cwd, env: io.env };
+  const set = <K extends keyof RunInput>(k: K, v: RunInput[K] | undefined) => { if (v !== undefined) input[k] = v; };
+  set('bench', positionals[0]);
+  set('datasets', values.dataset);
+  set('models', list(values.models));
+  set('personas', list(values.personas));
+  set('judgeModel', values['judge-model']);
+  set('concurrency', num('concurrency', values.concurrency, { int: true, min: 1 }));
+  set('rateLimitRps', num('rate-limit-rps', values['rate-limit-rps'], { min: Number.MIN_VALUE }));
+  set('runId', values['run-id']);
+  set('out', values.out);
+  set('modelsFile', values['models-file']);
+  set('personasFile', values['personas-file']);
+  set('limit', num('limit', values.limit, { int: true, min: 1 }));
+  set('score', values.score as 'now' | 'later' | undefined);
+  set('timeoutS', num('timeout-s', values['timeout-s'], { min: Number.MIN_VALUE }));
+  set('maxRetries', num('max-retries', values['max-retries'], { int: true, min: 0 }));
+  if (values['dry-run']) input.dryRun = true;
+  return input;
+}
+
+/**
+ * Progress for a terminal (one line redrawn in place, at most 10 times a second) or for logs
+ * (a plain line every 10% or 15 s). Log lines printed meanwhile clear the live line first.
+ */
+export class ProgressPrinter {
+  private live = '';
+  private lastDraw = 0;
+  private lastPlain = 0;
+  private lastPct = -1;
+  private rowWarnings = 0;
+
+  constructor(private readonly io: CliIO, private readonly tty: boolean, private readonly write: (s: string) => void = (s) => process.stderr.write(s)) {}
+
+  update(p: RunProgress): void {
+    if (p.phase !== 'running') return;
+    const now = Date.now();
+    if (this.tty) {
+      if (now - this.lastDraw < 100 && p.done < p.total) return;
+      this.lastDraw = now;
+      this.live = formatProgress(p);
+      this.write(`\r\x1b[2K${this.live}`);
+      return;
+    }
+    const pct = p.total ? Math.floor((10 * p.done) / p.total) : 10;
+    if (pct !== this.lastPct || now - this.lastPlain >= 15_000) {
+      this.lastPct = pct;
+      this.lastPlain = now;
+      this.io.err(formatProgress(p));
+    }
+  }
+
+  /** Prints a log line above the live line. */
+  line(s: string): void {
+    if (this.tty && this.live) this.write('\r\x1b[2K');
+    this.io.err(s);
+    if (this.tty && this.live) this.write(this.live);
+  }
+
+  end(): void {
+    if (this.tty && this.live) this.write('\r\x1b[2K');
+    this.live = '';
+  }
+
+  logger(): Logger {
+    const rowLine = /^\S+\|\S*\|\S+: /; // per-row problems: show a few, the rest are in run.log
+    const warn = (level: string) => (m: string) => {
+      if (rowLine.test(m) && ++this.rowWarnings > 20) {
+        if (this.rowWarnings === 21) this.line('awb run: more row errors are in run.log');
+        return;
+      }
+      this.line(`${level}${m}`);
+    };
+    return { trace() {}, debug() {}, info: (m) => this.line(m), warn: warn('warning: '), error: warn('error: ') };
+  }
+}
+
+function printSummary(io: CliIO, s: RunSummary): void {
+  const c = s.counts;
+  io.out(`run ${s.runId}: ${s.status} — ${c.done}/${c.total} done, ${c.errors} errors, ${c.judge_errors} judge errors${c.judge_pending ? `, ${c.judge_pending} not scored yet` : ''}`);
+  const models = Object.entries(s.perModel);
+  if (models.length && s.session.completed + s.session.errors > 0) {
+    for (const [slug, m] of models) {
+      io.out(`  ${slug}: ${m.completed} done, ${m.errors} errors, ${m.judgeErrors} judge errors, ${m.judgeReasks} judge re-asks, ${m.attempts} calls${m.concurrencyDecreases ? `, concurrency halved ${m.concurrencyDecreases}×` : ''}`);
+    }
+  }
+  for (const a of s.artifacts) io.out(`  ${relative(io.cwd, a) || a}`);
+  if (s.fatal) io.err(`awb run: stopped early: ${s.fatal}`);
+}
+
+export const runCommand: Command = async (argv, io) => {
+  const parsed = parseRunArgs(argv, io);
+  if (parsed === 'help') { io.out(RUN_HELP); return 0; }
+  let cfg;
+  try {
+    cfg = await resolveRunConfig(parsed);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof DataError) throw new UserError(err.message);
+    throw err;
+  }
+  const printer = new ProgressPrinter(io, io.isTTY);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      printer.line(`awb run: stopping… (state is being saved; Ctrl+C again to quit at once)`);
+      controller.abort();
+    } else {
+      printer.end();
+      io.err(`awb run: forced exit; resume with: awb run --run-id ${cfg.runId}${relative(io.cwd, cfg.outDir) === 'results' ? '' : ` --out ${cfg.outDir}`}`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let summary: RunSummary;
+  try {
+    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env });
+  } catch (err) {
+    printer.end();
+    if (err instanceof DataError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError || err instanceof ConfigError) {
+      throw new UserError(err.message);
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  printer.end();
+  if (summary.dryRun) {
+    const d = summary.dryRun;
+    io.out(`dry run ${summary.runId}: ${d.cases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${d.keys} keys; ${d.alreadyDone} already done`);
+    io.out(`would send ${d.generationRequests} generation requests and ${d.judgeRequests} judge requests (plus any re-asks and retries)`);
+    if (d.missingKeys.length) io.err(`awb run: no API key for: ${d.missingKeys.join(', ')}`);
+    for (const w of summary.warnings) io.err(`warning: ${w}`);
+    return 0;
+  }
+  printSummary(io, summary);
+  if (summary.status === 'cancelled') {
+    io.err(`awb run: cancelled; resume with: ${summary.resumeCommand}`);
+    return 130;
+  }
+  if (summary.status !== 'complete') {
+    io.err(`awb run: not complete; resume with: ${summary.resumeCommand}`);
+    return 1;
+  }
+  return 0;
+};

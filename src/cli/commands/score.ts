@@ -1,0 +1,71 @@
+import { existsSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, RunLockedError, PartialsCorruptError, scoreRun } from '../../core';
+import { UsageError, UserError, type Command } from '../usage';
+import { ProgressPrinter } from './run';
+
+export const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
+
+Judges the answers of a run made with --score later (or re-judges), then rebuilds results.csv,
+results.parquet and summary.csv exactly as a run scored as it went.
+
+  --judge-model M       judge model (models.yaml entry of the run, or a default-provider name)
+  --rescore MODE        pending (default: rows not scored yet), errors (also judge errors), all
+  --concurrency N       judge requests in flight (default: the run's)
+  --rate-limit-rps R    judge requests per second
+  --timeout-s S         timeout of one call
+  --max-retries N       retries on 408/409/429/5xx/connection errors
+  --models-file FILE    roster to find the judge in (default: the run's)`;
+
+export const scoreCommand: Command = async (argv, io) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'judge-model': { type: 'string' }, rescore: { type: 'string' }, concurrency: { type: 'string' }, 'rate-limit-rps': { type: 'string' },
+      'timeout-s': { type: 'string' }, 'max-retries': { type: 'string' }, 'models-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) { io.out(SCORE_HELP); return 0; }
+  if (positionals.length !== 1) throw new UsageError('awb score needs exactly one RUN_DIR');
+  const judgeModel = values['judge-model'] ?? 'gpt-5-mini';
+  const rescore = values.rescore ?? 'pending';
+  if (rescore !== 'pending' && rescore !== 'errors' && rescore !== 'all') throw new UsageError(`--rescore must be pending, errors or all, not "${rescore}"`);
+  const runDir = resolve(io.cwd, positionals[0]!);
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UserError(`run folder not found: ${positionals[0]}`);
+  const n = (name: string, v: string | undefined, int: boolean) => {
+    if (v === undefined) return undefined;
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0 || (int && !Number.isInteger(x))) throw new UsageError(`--${name} must be a ${int ? 'whole ' : ''}number, not "${v}"`);
+    return x;
+  };
+  const opt = {
+    concurrency: n('concurrency', values.concurrency, true), rateLimitRps: n('rate-limit-rps', values['rate-limit-rps'], false),
+    timeoutS: n('timeout-s', values['timeout-s'], false), maxRetries: n('max-retries', values['max-retries'], true),
+  };
+  const printer = new ProgressPrinter(io, io.isTTY);
+  const controller = new AbortController();
+  const onSigint = () => { if (controller.signal.aborted) process.exit(130); printer.line('awb score: stopping…'); controller.abort(); };
+  process.on('SIGINT', onSigint);
+  try {
+    const r = await scoreRun(runDir, {
+      judgeModel, rescore, signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env,
+      ...Object.fromEntries(Object.entries(opt).filter(([, v]) => v !== undefined)),
+      ...(values['models-file'] ? { modelsFile: resolve(io.cwd, values['models-file']) } : {}),
+    });
+    printer.end();
+    const c = r.counts;
+    io.out(`scored ${r.scored} of ${r.attempted} rows with ${r.judgeModel} (${r.errors} judge errors); run: ${c.done}/${c.total} done, ${c.judge_errors} judge errors, ${c.judge_pending} not scored`);
+    for (const a of r.artifacts) io.out(`  ${relative(io.cwd, a) || a}`);
+    if (r.fatal) { io.err(`awb score: stopped early: ${r.fatal}`); return 1; }
+    if (r.cancelled) return 130;
+    return r.errors > 0 ? 1 : 0;
+  } catch (err) {
+    printer.end();
+    if (err instanceof ConfigError || err instanceof RunLockedError || err instanceof PartialsCorruptError) throw new UserError(err.message);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+};
