@@ -70,19 +70,24 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   const secrets = new Set<string>();
   if (cfg.dryRun) return dryRunSummary(cfg, scorer, env, opts.keyResolver, opts.log ?? noopLogger);
 
+  const existed = existsSync(cfg.runDir);
   mkdirSync(cfg.runDir, { recursive: true });
   const fileLog = new FileLogger(join(cfg.runDir, RUN_FILES.log));
   const log = redactingLogger(teeLogger(opts.log ?? noopLogger, fileLog), () => secrets);
   let unlock: (() => void) | undefined;
+  let failed = false;
   try {
     unlock = acquireRunLock(cfg.runDir);
     return await runLocked(cfg, opts, scorer, env, secrets, log);
   } catch (err) {
+    failed = true;
     log.error(err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     unlock?.();
     fileLog.close();
+    // A run refused before it started (bad data, missing key) leaves no folder behind.
+    if (failed && !existed && !existsSync(join(cfg.runDir, RUN_FILES.runJson))) rmSync(cfg.runDir, { recursive: true, force: true });
   }
 }
 
