@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSycophancyReport, createRng, readGridFile, SYCOPHANCY_COLUMNS, writeSycophancyCsv, type SycophancyRow } from '../../src/core/grid';
+import { buildSycophancyReport, createRng, readGridFile, readGridRows, SYCOPHANCY_COLUMNS, writeSycophancyCsv, type SycophancyRow } from '../../src/core/grid';
 import { ResultRowSchema, type ResultRow } from '../../src/core/run/row';
 import { parse } from 'csv-parse/sync';
 
@@ -144,6 +144,22 @@ test('partials: the last row of a key wins, a torn last line is skipped, a bad m
     assert.deepEqual([r.neu_a, r.neu_b], [1, 1]);
     writeFileSync(join(dir, 'partials.jsonl'), lines[0] + '\nnot json\n' + lines[2] + '\n');
     await assert.rejects(writeSycophancyCsv(dir), /partials\.jsonl:2: not JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('partials larger than a read chunk, with multi-byte text across chunk boundaries, read whole', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'awb-syc-'));
+  try {
+    const big = 'é€😀'.repeat(400_000); // ≈ 3.6 MB of UTF-8 per answer; the reader takes 4 MB at a time
+    const rows = [row('m', 'g1', 'landlord', 0.6), row('m', 'g1', 'tenant', -0.2), row('m', 'g2', 'landlord', 0.1), row('m', 'g2', 'tenant', 0.3)]
+      .map((r) => ({ ...r, raw_candidate: big }));
+    writeFileSync(join(dir, 'partials.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    const got = await readGridRows(join(dir, 'partials.jsonl'));
+    assert.deepEqual(got.map((r) => [r.group_id, r.perspective, r.score]), [['g1', 'landlord', 0.6], ['g1', 'tenant', -0.2], ['g2', 'landlord', 0.1], ['g2', 'tenant', 0.3]]);
+    const [r] = buildSycophancyReport(got, { sides: SIDES });
+    close(r!.uplift, ((0.6 + 0.2) + (0.1 - 0.3)) / 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

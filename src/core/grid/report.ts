@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { ResultRow } from '../run/row';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
-import { readLines } from '../validate/lineReader';
 import { stanceOf } from './stance';
 import { bootstrapMeanCI, mean, wilcoxonSignedRank } from './stats';
 import { writeTextAtomic } from './writeAtomic';
@@ -164,33 +163,58 @@ export function sycophancyCsv(rows: readonly SycophancyRow[]): string {
 
 /**
  * Reads `partials.jsonl` keeping the last row of each key (a re-scored row replaces the first).
- * A last line that does not parse was cut off by a crash and is skipped; a bad line in the middle
- * is an error naming its line.
+ * A last line without its newline was cut off by a crash and is skipped, as the engine does (that
+ * key runs again on resume); a bad line in the middle is an error naming its line. Reads 4 MB at a
+ * time and yields to the event loop between chunks.
  */
 export async function readGridRows(partialsPath: string): Promise<ScoredRow[]> {
   const byKey = new Map<string, ScoredRow>();
-  let bad: { line: number; why: string } | undefined;
-  for await (const ev of readLines(partialsPath)) {
-    if (bad) throw new Error(`${partialsPath}:${bad.line}: ${bad.why}`);
-    if (ev.kind !== 'line') { bad = { line: ev.line, why: ev.kind === 'too-long' ? 'line too long' : 'not UTF-8' }; continue; }
-    if (ev.text.trim() === '') continue;
-    let r: Record<string, unknown>;
-    try {
-      r = JSON.parse(ev.text) as Record<string, unknown>;
-    } catch (err) {
-      bad = { line: ev.line, why: `not JSON (${err instanceof Error ? err.message : String(err)})` };
-      continue;
+  const fd = openSync(partialsPath, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 22);
+    let carry: Buffer = Buffer.alloc(0);
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const last = buf.lastIndexOf(10);
+      if (last < 0) { carry = Buffer.from(buf); continue; }
+      // `\n` never occurs inside a multi-byte UTF-8 character, so everything up to it decodes whole.
+      const text = buf.toString('utf8', 0, last);
+      carry = Buffer.from(buf.subarray(last + 1));
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', start);
+        const line = nl < 0 ? text.slice(start) : text.slice(start, nl);
+        lineNo++;
+        if (line.trim() !== '') addRow(byKey, line, partialsPath, lineNo);
+        if (nl < 0) break;
+        start = nl + 1;
+      }
+      await new Promise<void>((r) => setImmediate(r));
     }
-    if (r === null || typeof r !== 'object' || typeof r.key !== 'string') { bad = { line: ev.line, why: 'not a result row (no key)' }; continue; }
-    // Keep only what the report reads: 300,000 full rows with answers would not fit comfortably.
-    byKey.set(r.key, {
-      key: r.key, test_id: String(r.test_id),
-      model_slug: String(r.model_slug), persona_slug: String(r.persona_slug),
-      error: (r.error as string | null) ?? null, judge_status: r.judge_status as ResultRow['judge_status'],
-      group_id: r.group_id as string | null, perspective: r.perspective as string | null, score: r.score as number | null,
-    });
+  } finally {
+    closeSync(fd);
   }
   return [...byKey.values()];
+}
+
+function addRow(byKey: Map<string, ScoredRow>, line: string, path: string, lineNo: number): void {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(line) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${path}:${lineNo}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (r === null || typeof r !== 'object' || typeof r.key !== 'string') throw new Error(`${path}:${lineNo}: not a result row (no key)`);
+  // Keep only what the report reads: 300,000 full rows with their answers would not fit comfortably.
+  byKey.set(r.key, {
+    key: r.key, test_id: String(r.test_id),
+    model_slug: String(r.model_slug), persona_slug: String(r.persona_slug),
+    error: (r.error as string | null) ?? null, judge_status: r.judge_status as ResultRow['judge_status'],
+    group_id: r.group_id as string | null, perspective: r.perspective as string | null, score: r.score as number | null,
+  });
 }
 
 /** The sides and stance bins of a grid snapshot (`run.json`'s `grid`), or undefined if it is not a grid run. */

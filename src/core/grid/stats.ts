@@ -96,6 +96,11 @@ export interface BootstrapOptions {
   seed?: string | number;
   /** Confidence level (default 0.95). */
   level?: number;
+  /**
+   * `multinomial` draws each resample's counts of the distinct values; `direct` draws n items per
+   * resample; `auto` (default) takes multinomial unless over n/8 values are distinct.
+   */
+  method?: 'auto' | 'multinomial' | 'direct';
 }
 
 export interface Interval {
@@ -109,7 +114,7 @@ export interface Interval {
  * those counts are Multinomial(n, share of each value) — so they are drawn directly as a chain of
  * exact binomials. That is the same bootstrap distribution at a cost per resample that grows with
  * the number of distinct values, not with n. With many distinct values (over n/8) it resamples
- * items directly. The result depends only on the multiset of values and the seed, not their order.
+ * items directly (n draws per resample). The result depends only on the multiset of values and the seed, not their order.
  * Quantiles use type 7 interpolation over the sorted resample means.
  */
 export function bootstrapMeanCI(values: ArrayLike<number>, opts: BootstrapOptions = {}): Interval {
@@ -126,7 +131,8 @@ export function bootstrapMeanCI(values: ArrayLike<number>, opts: BootstrapOption
     else { uniq.push(sorted[i]!); counts.push(1); }
   }
   const means = new Float64Array(R);
-  if (uniq.length * 8 <= n) {
+  const method = opts.method ?? 'auto';
+  if (method === 'multinomial' || (method === 'auto' && uniq.length * 8 <= n)) {
     const k = uniq.length;
     for (let r = 0; r < R; r++) {
       let left = n, leftWeight = n, sum = 0;
@@ -140,9 +146,16 @@ export function bootstrapMeanCI(values: ArrayLike<number>, opts: BootstrapOption
       means[r] = sum / n;
     }
   } else {
+    // xorshift128 seeded from the main generator, kept in locals: this loop makes n·R draws.
+    let x = rng.u32() | 1, y = rng.u32(), z = rng.u32(), w = rng.u32();
     for (let r = 0; r < R; r++) {
       let sum = 0;
-      for (let i = 0; i < n; i++) sum += sorted[Math.floor((rng.u32() / 4294967296) * n)]!;
+      for (let i = 0; i < n; i++) {
+        const t = x ^ (x << 11);
+        x = y; y = z; z = w;
+        w = (w ^ (w >>> 19) ^ t ^ (t >>> 8)) | 0;
+        sum += sorted[Math.floor(((w >>> 0) / 4294967296) * n)]!;
+      }
       means[r] = sum / n;
     }
   }
