@@ -202,3 +202,25 @@ test('writes leave no temp files behind', async () => {
   await reg.close();
   assert.deepEqual(readdirSync(dir).sort(), ['r.sqlite', 'r.sqlite.bak']);
 });
+
+test('a one-shot search (filtered in SQL) and the in-memory index give the same answers', async () => {
+  const path = join(tmp(), 'r.sqlite');
+  const writer = new LocalRegistry(path);
+  const cats = ['Honesty', 'harmlessness', 'ÉTHIQUE'];
+  await writer.register(Array.from({ length: 60 }, (_, i) => ({
+    card: card(`d${String(i).padStart(2, '0')}`, { name: i % 7 === 0 ? `Straße (${i})` : `Suite ${i}`, description: i % 5 === 0 ? 'a.b+c*' : 'plain', category: cats[i % 3]!, tags: i % 4 === 0 ? ['Jailbreak'] : [], quality_score: (i % 10) / 10 }),
+  })));
+  for (let i = 0; i < 20; i += 3) await writer.incrementDownloads(`d${String(i).padStart(2, '0')}`);
+  await writer.addReview('d03', { stars: 5 });
+  await writer.close();
+  const queries = [{}, { query: 'STRASSE' }, { query: 'straße' }, { query: 'a.b+c*' }, { query: 'jailbreak', min_quality: 0.5 }, { category: 'éthique' }, { category: 'HONESTY', sort: 'downloads' as const }, { sort: 'rating' as const, limit: 5 }, { sort: 'name' as const, query: '(' }];
+  const warm = new LocalRegistry(path);
+  await warm.search();
+  await warm.search(); // the second search builds the in-memory index
+  for (const q of queries) {
+    const cold = new LocalRegistry(path);
+    assert.deepEqual(await cold.search(q), await warm.search(q), JSON.stringify(q));
+    await cold.close();
+  }
+  await warm.close();
+});

@@ -5,7 +5,7 @@ import {
   EvaluationResultSchema, MetricsSchema, NotFoundError, RegistryInputError, ReviewInputSchema,
   type EvaluationResult, type Listing, type RegisterInput, type Registry, type Review, type ReviewInput, type SearchQuery,
 } from './model';
-import { indexListing, searchListings, type Indexed } from './search';
+import { indexListing, searchListings, searchText, sortListings, type Indexed } from './search';
 import { all } from './sqlite';
 
 interface ListingRow {
@@ -21,12 +21,12 @@ interface ListingRow {
   reviews: number;
 }
 
+// Ratings come from correlated subqueries (indexed by dataset) so a filtered query only pays for the rows it returns.
 const LISTING_SQL = `
 SELECT d.dataset_id, d.card, d.sha256, d.card_path, d.data_path, d.downloads, d.registered_at, d.updated_at,
-       r.rating AS rating, COALESCE(r.n, 0) AS reviews
-FROM datasets d
-LEFT JOIN (SELECT dataset_id, AVG(stars) AS rating, COUNT(*) AS n FROM reviews GROUP BY dataset_id) r
-  ON r.dataset_id = d.dataset_id`;
+       (SELECT AVG(stars) FROM reviews r WHERE r.dataset_id = d.dataset_id) AS rating,
+       (SELECT COUNT(*) FROM reviews r WHERE r.dataset_id = d.dataset_id) AS reviews
+FROM datasets d`;
 
 function toListing(row: ListingRow): Listing {
   return {
@@ -53,10 +53,15 @@ function toEvaluation(row: EvaluationRow): EvaluationResult {
 
 const now = (): string => new Date().toISOString();
 
-/** The registry in a SQLite file on this machine. */
+/**
+ * The registry in a SQLite file on this machine. The first search of a process filters in SQL and
+ * parses only the matches (a one-shot CLI call); from the second on, all listings are kept in memory
+ * with their search text (a server or the editor), rebuilt whenever the file changes.
+ */
 export class LocalRegistry implements Registry {
   private readonly file: RegistryFile;
   private cache: { generation: number; index: Indexed[]; byId: Map<string, Listing> } | undefined;
+  private searches = 0;
 
   constructor(readonly location: string) {
     this.file = new RegistryFile(location);
@@ -71,6 +76,21 @@ export class LocalRegistry implements Registry {
     return this.cache;
   }
 
+  async warmUp(): Promise<void> {
+    this.searches = Math.max(this.searches, 1);
+    await this.snapshot();
+  }
+
+  /** The in-memory index when it is current, without building it. */
+  private async freshCache(): Promise<{ index: Indexed[]; byId: Map<string, Listing> } | undefined> {
+    await this.file.read();
+    return this.cache?.generation === this.file.generation ? this.cache : undefined;
+  }
+
+  private async listingsWhere(where: string, params: (string | number)[]): Promise<Listing[]> {
+    return all<ListingRow>(await this.file.read(), `${LISTING_SQL} WHERE ${where}`, params).map(toListing);
+  }
+
   /**
    * Stores cards in one write. Re-registering an id replaces the card (and its data hash and
    * paths) and keeps downloads, rating and reviews, as seed 002 does.
@@ -79,29 +99,48 @@ export class LocalRegistry implements Registry {
     const cards = inputs.map((i) => ({ ...i, card: DatasetCardSchema.parse(i.card) }));
     const ids = await this.file.write((db) => {
       const t = now();
-      const stmt = db.prepare(`INSERT INTO datasets (dataset_id, card, sha256, card_path, data_path, downloads, registered_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, 0, ?, ?)
-        ON CONFLICT(dataset_id) DO UPDATE SET card = excluded.card, sha256 = excluded.sha256,
-          card_path = excluded.card_path, data_path = excluded.data_path, updated_at = excluded.updated_at`);
+      const stmt = db.prepare(`INSERT INTO datasets (dataset_id, card, search_text, category_lc, quality, sha256, card_path, data_path, downloads, registered_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+        ON CONFLICT(dataset_id) DO UPDATE SET card = excluded.card, search_text = excluded.search_text, category_lc = excluded.category_lc,
+          quality = excluded.quality, sha256 = excluded.sha256, card_path = excluded.card_path, data_path = excluded.data_path,
+          updated_at = excluded.updated_at`);
       try {
         for (const i of cards) {
-          stmt.run([i.card.dataset_id, JSON.stringify(i.card), i.sha256 ?? null, i.cardPath ?? null, i.dataPath ?? null, t, t]);
+          stmt.run([
+            i.card.dataset_id, JSON.stringify(i.card), searchText(i.card), i.card.category.toLowerCase(), i.card.quality_score,
+            i.sha256 ?? null, i.cardPath ?? null, i.dataPath ?? null, t, t,
+          ]);
         }
       } finally {
         stmt.free();
       }
       return cards.map((c) => c.card.dataset_id);
     });
-    const snap = await this.snapshot();
-    return ids.map((id) => snap.byId.get(id)!);
+    if (ids.length > 50) {
+      const snap = await this.snapshot();
+      return ids.map((id) => snap.byId.get(id)!);
+    }
+    return Promise.all(ids.map(async (id) => (await this.get(id))!));
   }
 
   async get(id: string): Promise<Listing | undefined> {
-    return (await this.snapshot()).byId.get(id);
+    const cache = await this.freshCache();
+    if (cache) return cache.byId.get(id);
+    return (await this.listingsWhere('d.dataset_id = ?', [id]))[0];
   }
 
   async search(q: SearchQuery = {}): Promise<Listing[]> {
-    return searchListings((await this.snapshot()).index, q);
+    const cache = await this.freshCache();
+    if (cache) return searchListings(cache.index, q);
+    if (this.searches++ > 0) return searchListings((await this.snapshot()).index, q);
+    // instr() is a literal substring test: the query is never a pattern, and no LIKE escaping is needed.
+    const needle = (q.query ?? '').toLowerCase();
+    const category = q.category ? q.category.toLowerCase() : '';
+    const found = await this.listingsWhere(
+      "d.quality >= ? AND (? = '' OR d.category_lc = ?) AND (? = '' OR instr(d.search_text, ?) > 0)",
+      [Number(q.min_quality ?? 0), category, category, needle, needle],
+    );
+    return sortListings(found, q);
   }
 
   /** Ids of datasets registered with this data hash, or from this data file. */

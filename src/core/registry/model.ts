@@ -112,6 +112,8 @@ export interface Registry {
   addEvaluations(results: Omit<EvaluationResult, 'id'>[]): Promise<EvaluationResult[]>;
   /** Evaluation history of a dataset, newest first; throws NotFoundError for an unknown id. */
   results(id: string): Promise<EvaluationResult[]>;
+  /** Loads what a long-lived process (server, editor) searches repeatedly, so the first request is not slow. */
+  warmUp?(): Promise<void>;
   close(): Promise<void>;
 }
 

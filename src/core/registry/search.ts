@@ -1,3 +1,4 @@
+import type { DatasetCard } from '../schemas/card';
 import type { Listing, SearchQuery, SortKey } from './model';
 
 /** A listing with its lower-cased search text, computed once per load. */
@@ -8,13 +9,19 @@ export interface Indexed {
   category: string;
 }
 
+/** What the text query is matched against: name + description + tags joined by spaces (seed 002), lower-cased. */
+export function searchText(card: DatasetCard): string {
+  return [card.name, card.description, ...(card.tags ?? [])].join(' ').toLowerCase();
+}
+
 export function indexListing(listing: Listing): Indexed {
-  const d = listing.dataset;
-  return {
-    listing,
-    haystack: [d.name, d.description, ...(d.tags ?? [])].join(' ').toLowerCase(),
-    category: d.category.toLowerCase(),
-  };
+  return { listing, haystack: searchText(listing.dataset), category: listing.dataset.category.toLowerCase() };
+}
+
+/** Sorts listings in place by the requested key (quality by default) and applies the limit. */
+export function sortListings(listings: Listing[], q: SearchQuery = {}): Listing[] {
+  listings.sort(COMPARATORS[q.sort ?? 'quality']);
+  return q.limit !== undefined ? listings.slice(0, Number(q.limit)) : listings;
 }
 
 const byId = (a: Listing, b: Listing): number => (a.dataset.dataset_id < b.dataset.dataset_id ? -1 : a.dataset.dataset_id > b.dataset.dataset_id ? 1 : 0);
@@ -43,6 +50,5 @@ export function searchListings(index: readonly Indexed[], q: SearchQuery = {}): 
     if (needle && !it.haystack.includes(needle)) continue;
     out.push(it.listing);
   }
-  out.sort(COMPARATORS[q.sort ?? 'quality']);
-  return q.limit !== undefined ? out.slice(0, Number(q.limit)) : out;
+  return sortListings(out, q);
 }

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS datasets (
   dataset_id TEXT PRIMARY KEY,
   card TEXT NOT NULL,
+  -- Derived from the card at write time so a one-shot search can filter in SQL without parsing every card.
+  search_text TEXT NOT NULL DEFAULT '',
+  category_lc TEXT NOT NULL DEFAULT '',
+  quality REAL NOT NULL DEFAULT 0,
   sha256 TEXT,
   card_path TEXT,
   data_path TEXT,
