@@ -201,18 +201,20 @@ describe('provider pool against a real HTTP server', () => {
     const p = pool(server, [model(server.url, 'a'), model(server.url, 'b')], { rateLimitRps: 20 });
     await Promise.all(Array.from({ length: 12 }, (_, i) => p.chat(i % 2 ? 'a' : 'b', hi)));
     const ts = server.requests.map((r) => r.t).sort((x, y) => x - y);
-    for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! >= 40, `gap ${ts[i]! - ts[i - 1]!} ms`);
+    // Spacing is made at the client, so single gaps jitter by a few ms; spans and windows may not.
+    assert.ok(ts.at(-1)! - ts[0]! >= 11 * 50 * 0.95, `12 requests in ${ts.at(-1)! - ts[0]!} ms`);
     for (const t of ts) assert.ok(ts.filter((u) => u >= t && u < t + 1000).length <= 21);
     p.dispose();
   });
 
-  test('per-model rps (5/s) is observed at the server and applies to retries too', async () => {
+  test('per-model rps (1/s) applies to the SDK\'s retries too', async () => {
     server.reset();
-    const p = pool(server, [model(server.url, 'flaky-then-ok', { rateLimitRps: 5 })], { maxRetries: 2 });
+    const p = pool(server, [model(server.url, 'flaky-then-ok', { rateLimitRps: 1 })], { maxRetries: 2 });
     await p.chat('flaky-then-ok', hi);
     const ts = server.requests.map((r) => r.t);
     assert.equal(ts.length, 3);
-    for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! >= 190, `gap ${ts[i]! - ts[i - 1]!}`);
+    // The SDK alone would retry after 0.375–0.5 s; the bucket holds it to one request a second.
+    assert.ok(ts[1]! - ts[0]! >= 950, `first retry after ${ts[1]! - ts[0]!} ms`);
     p.dispose();
   });
 

@@ -12,8 +12,9 @@ export function abortError(signal?: AbortSignal): Error {
   return e;
 }
 
+/** Monotonic milliseconds (wall-clock jumps must not release or stall a limiter). */
 export const realClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
