@@ -224,3 +224,19 @@ test('a one-shot search (filtered in SQL) and the in-memory index give the same 
   }
   await warm.close();
 });
+
+test('a page damaged in the middle of the file is caught on read (quick_check) and the .bak is used', async () => {
+  const path = join(tmp(), 'r.sqlite');
+  const reg = new LocalRegistry(path);
+  await reg.register(Array.from({ length: 200 }, (_, i) => ({ card: card(`d${i}`, { description: 'x'.repeat(100) }) })));
+  await reg.register([{ card: card('latest') }]);
+  await reg.close();
+  const bytes = readFileSync(path);
+  for (let i = 4096 * 5 + 100; i < 4096 * 5 + 2000; i++) bytes[i] = (i * 7) & 0xff;
+  writeFileSync(path, bytes);
+  const again = new LocalRegistry(path);
+  const all = await again.search();
+  assert.equal(all.length, 200, 'the version before the last write');
+  assert.equal(all.some((l) => l.dataset.dataset_id === 'latest'), false);
+  await again.close();
+});

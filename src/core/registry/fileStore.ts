@@ -32,7 +32,7 @@ export class RegistryFile {
   async read(): Promise<Database> {
     this.assertOpen();
     const sig = await fileSignature(this.path);
-    if (!this.db || sig !== this.signature) await this.load(sig);
+    if (!this.db || sig !== this.signature) await this.load(sig, false);
     return this.db!;
   }
 
@@ -70,8 +70,9 @@ export class RegistryFile {
       throw err;
     });
     try {
-      // Always re-read under the lock: the signature check alone could miss a same-size rewrite.
-      await this.load(await fileSignature(this.path));
+      // Always re-read under the lock (the signature alone could miss a same-size rewrite), and
+      // check it fully: a write must never build on a damaged file.
+      await this.load(await fileSignature(this.path), true);
       const db = this.db!;
       db.exec('BEGIN');
       let result: T;
@@ -94,9 +95,9 @@ export class RegistryFile {
     }
   }
 
-  private async load(sig: string): Promise<void> {
+  private async load(sig: string, fullCheck: boolean): Promise<void> {
     const bytes = sig === 'absent' ? undefined : await fsp.readFile(this.path).catch(notFoundAsUndefined);
-    const db = await openChecked(this.path, bytes);
+    const db = await openChecked(this.path, bytes, fullCheck);
     this.db?.close();
     this.db = db;
     this.signature = sig;
@@ -104,16 +105,16 @@ export class RegistryFile {
   }
 }
 
-async function openChecked(path: string, bytes: Uint8Array | undefined): Promise<Database> {
+async function openChecked(path: string, bytes: Uint8Array | undefined, fullCheck: boolean): Promise<Database> {
   const primary = await openDatabase(bytes).catch((err: unknown) => err as Error);
   if (primary instanceof RegistryStorageError) throw primary; // a newer schema is not damage
-  if (!(primary instanceof Error) && integrityOk(primary)) return primary;
+  if (!(primary instanceof Error) && integrityOk(primary, fullCheck)) return primary;
   if (!(primary instanceof Error)) primary.close();
   // A damaged file falls back to the previous version kept beside it.
   const bak = await fsp.readFile(path + '.bak').catch(notFoundAsUndefined);
   if (bak) {
     const fallback = await openDatabase(bak).catch(() => undefined);
-    if (fallback && integrityOk(fallback)) return fallback;
+    if (fallback && integrityOk(fallback, true)) return fallback;
     fallback?.close();
   }
   const why = primary instanceof Error ? primary.message : 'integrity check failed';
