@@ -213,3 +213,12 @@ test('schema: stance thresholds must be ordered; factor names must be placeholde
   assert.equal(GridSchema.safeParse({ ...ok, stance: { neg_below: 0.5, pos_above: 0.1 } }).success, false);
   assert.equal(GridSchema.safeParse({ ...ok, factors: { 'two words': { levels: [1] } } }).success, false);
 });
+
+test('a grid too large to build whole asks for a limit; a limit picks from it', () => {
+  const levels = Array.from({ length: 10 }, (_, i) => `l${i}`);
+  const factors = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, { levels }])); // 10^8 groups
+  const grid = GridSchema.parse({ name: 'huge', factors, sides: { a: { perspective: 'p', template: '{{f0}}' }, b: { perspective: 'q', template: '{{f1}}' } }, axis: { positive: '+', negative: '-' } });
+  assert.throws(() => buildGrid(grid), /more than the 10,000,000 a build may hold; the full grid has 100,000,000/);
+  const b = buildGrid(grid, { limit: 20 });
+  assert.deepEqual([b.groupCount, b.cases.length, b.fullGroupCount], [20, 40, 1e8]);
+});

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups } from '../../core/grid';
+import { GridError, GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
 export const GRID_HELP = `Usage: awb grid build FILE.grid.yaml [--include-neutral] [--limit N] [--seed S] [--out F]
@@ -89,11 +89,17 @@ async function build(argv: string[], io: CliIO): Promise<number> {
   }
   const limit = parseLimit(values.limit);
   const seed = parseSeed(values.seed);
-  const sel = selectGridGroups(grid, {
-    ...(values['include-neutral'] ? { includeNeutral: true } : {}),
-    ...(limit !== undefined ? { limit } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-  });
+  let sel;
+  try {
+    sel = selectGridGroups(grid, {
+      ...(values['include-neutral'] ? { includeNeutral: true } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    });
+  } catch (err) {
+    if (err instanceof GridError) throw new UserError(err.message);
+    throw err;
+  }
   if (values['include-neutral'] && !grid.sides.neutral) io.err('awb grid build: this grid has no neutral perspective; building sides a and b only');
   const perspectives = [grid.sides.a.perspective, grid.sides.b.perspective, ...(sel.includeNeutral ? [grid.sides.neutral!.perspective] : [])];
   let cases = 0;

@@ -1,6 +1,6 @@
 import type { Case } from '../schemas/cases';
 import type { Grid, GridAttr, GridSideName } from '../schemas/grid';
-import { compileGrid, type CompiledGrid, type Segment } from './compile';
+import { compileGrid, GridError, type CompiledGrid, type Segment } from './compile';
 import { balancedSample } from './sample';
 
 export interface BuildGridOptions {
@@ -42,6 +42,9 @@ export type GridCase = {
   metadata: Record<string, string | number>;
 };
 
+/** Most groups one build may select (the indices are held in memory; the cases are streamed). */
+export const MAX_BUILD_GROUPS = 10_000_000;
+
 /** Chooses the groups a build keeps, without rendering anything. */
 export function selectGridGroups(grid: Grid, opts: BuildGridOptions = {}): GridSelection {
   const compiled = compileGrid(grid);
@@ -49,6 +52,9 @@ export function selectGridGroups(grid: Grid, opts: BuildGridOptions = {}): GridS
   const limit = opts.limit ?? grid.sampling.limit;
   const seed = opts.seed ?? grid.sampling.seed;
   const full = compiled.fullGroupCount;
+  if (Math.min(limit ?? full, full) > MAX_BUILD_GROUPS) {
+    throw new GridError([{ path: ['factors'], rule: 'grid-too-large', message: `building ${Math.min(limit ?? full, full).toLocaleString('en-US')} groups is more than the ${MAX_BUILD_GROUPS.toLocaleString('en-US')} a build may hold; the full grid has ${full.toLocaleString('en-US')}: use a smaller limit` }]);
+  }
   const radices = compiled.factors.map((f) => f.levels.length);
   const groups = limit === undefined || limit >= full ? Array.from({ length: full }, (_, i) => i) : balancedSample(radices, limit, seed);
   return { compiled, groups, fullGroupCount: full, includeNeutral };
