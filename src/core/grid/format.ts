@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Diagnostic } from '../diagnostics';
-import { GridSchema, SCORER_PLACEHOLDERS, type Grid } from '../schemas/grid';
+import { GridAxisSchema, GridDerivedSchema, GridFactorSchema, GridRuleSchema, GridSamplingSchema, GridSchema, GridScorerSchema, GridSideSchema, SCORER_PLACEHOLDERS, StanceThresholdsSchema, type Grid } from '../schemas/grid';
+import { fieldDocsFromShape, registerFieldDocs, type FieldDoc } from '../language/fieldDocs';
 import { registerFormat, unknownPlaceholderDiagnostics, validateText } from '../validate/validate';
 import type { ParsedYaml } from '../validate/yamlDoc';
 import { parseYaml, placeYamlProblem } from '../validate/yamlDoc';
@@ -21,6 +22,14 @@ export function checkGrid(file: string, parsed: ParsedYaml, value: unknown): Dia
 }
 
 registerFormat('grid', { schema: GridSchema, checks: [checkGrid] });
+
+// Hovers and completions: the top-level keys, then the keys of the nested objects (first wins by name).
+const nested: FieldDoc[] = [];
+for (const shape of [GridFactorSchema.shape, GridDerivedSchema.shape, GridRuleSchema.shape, GridSideSchema.shape, GridAxisSchema.shape, StanceThresholdsSchema.shape, GridScorerSchema.shape, GridSamplingSchema.shape]) {
+  for (const d of fieldDocsFromShape(shape)) if (!nested.some((n) => n.name === d.name)) nested.push(d);
+}
+nested.push({ name: 'value', description: 'The level, filled into `{{factor}}` and stored in the case metadata; other keys of a level are attributes (`{{attribute}}`).', required: true });
+registerFieldDocs('grid', { top: fieldDocsFromShape(GridSchema.shape), nested });
 
 /** A grid file that does not validate; `diagnostics` hold every problem with its position. */
 export class GridFileError extends Error {
