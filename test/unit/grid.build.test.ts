@@ -222,3 +222,17 @@ test('a grid too large to build whole asks for a limit; a limit picks from it', 
   const b = buildGrid(grid, { limit: 20 });
   assert.deepEqual([b.groupCount, b.cases.length, b.fullGroupCount], [20, 40, 1e8]);
 });
+
+test('the editor knows the grid format: field docs for hovers, validation of an unsaved buffer', async () => {
+  const { findFieldDoc } = await import('../../src/core/language/fieldDocs');
+  assert.match(findFieldDoc('grid', 'neg_below')!.description, /strictly below/);
+  assert.match(findFieldDoc('grid', 'sides')!.description, /two sides/);
+  assert.equal(findFieldDoc('grid', 'axis')!.required, true);
+  const { validateText } = await import('../../src/core/validate/validate');
+  const text = readFileSync(RENT, 'utf8').replace('{{new_rent}} ({{increase}}). They', '{{new_rnet}} ({{increase}}). They');
+  const ds = await validateText('/ws/rent.grid.yaml', text);
+  assert.equal(ds.length, 1);
+  assert.equal(ds[0]!.rule, 'unknown-placeholder');
+  const lines = text.split('\n');
+  assert.ok(lines[ds[0]!.line - 1]!.slice(ds[0]!.column - 1).startsWith('{{new_rnet}}'), 'points at the typo');
+});
