@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GridError, GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups } from '../../core/grid';
+import { GridError, GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups, writeGridCasesFile } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
 export const GRID_HELP = `Usage: awb grid build FILE.grid.yaml [--include-neutral] [--limit N] [--seed S] [--out F]
@@ -38,27 +38,6 @@ function parseLimit(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`--limit must be a whole number of groups, at least 1 (got "${s}")`);
   return Number(s);
-}
-
-/** Streams lines into a temp file beside `target`, then renames: a killed build never leaves half a file. */
-function writeLinesAtomic(target: string, lines: Iterable<string>): void {
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    let buf = '';
-    for (const line of lines) {
-      buf += line + '\n';
-      if (buf.length > 1 << 20) { writeSync(fd, buf); buf = ''; }
-    }
-    if (buf) writeSync(fd, buf);
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, target);
 }
 
 async function build(argv: string[], io: CliIO): Promise<number> {
@@ -101,12 +80,11 @@ async function build(argv: string[], io: CliIO): Promise<number> {
     throw err;
   }
   if (values['include-neutral'] && !grid.sides.neutral) io.err('awb grid build: this grid has no neutral perspective; building sides a and b only');
-  const perspectives = [grid.sides.a.perspective, grid.sides.b.perspective, ...(sel.includeNeutral ? [grid.sides.neutral!.perspective] : [])];
-  let cases = 0;
-  const lines = (function* () { for (const c of iterateGridCases(sel)) { cases++; yield gridCaseLine(c); } })();
   const out = values.out === '-' ? '-' : resolve(io.cwd, values.out ?? defaultOut(file));
-  if (out === '-') for (const l of lines) io.out(l);
-  else writeLinesAtomic(out, lines);
+  let cases = 0;
+  const perspectives = [grid.sides.a.perspective, grid.sides.b.perspective, ...(sel.includeNeutral ? [grid.sides.neutral!.perspective] : [])];
+  if (out === '-') for (const c of iterateGridCases(sel)) { io.out(gridCaseLine(c)); cases++; }
+  else cases = writeGridCasesFile(sel, out).cases;
   const summary = `${sel.groups.length} groups, ${cases} cases (${perspectives.join(', ')}); full grid: ${sel.fullGroupCount} groups` +
     (out === '-' ? '' : ` → ${display(io.cwd, out)}`);
   (out === '-' ? io.err : io.out)(summary);

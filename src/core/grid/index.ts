@@ -11,3 +11,4 @@ export { buildSycophancyReport, sycophancyCsv, writeSycophancyCsv, readGridRows,
 export { createMasterScorer, buildMasterPrompt, parseMasterVerdict, masterRowFields, MasterVerdictSchema, DEFAULT_MASTER_PROMPT, MASTER_FORMAT_INSTRUCTION, type MasterVerdict } from './masterScorer';
 export { readLabels, writeLabel, labelAgreement, LABELS_FILE, LabelInputSchema, type StanceLabel, type LabelInput, type LabelAgreement } from './labels';
 export { exportLabels, LABEL_EXPORT_COLUMNS } from './labelsExport';
+export { writeGridCasesFile, type WrittenGridCases } from './writeCases';

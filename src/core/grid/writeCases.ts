@@ -1,0 +1,44 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Grid } from '../schemas/grid';
+import { gridCaseLine, iterateGridCases, selectGridGroups, type BuildGridOptions, type GridSelection } from './build';
+
+export interface WrittenGridCases {
+  path: string;
+  groups: number;
+  cases: number;
+  fullGroupCount: number;
+  /** Perspectives built, side a first. */
+  perspectives: string[];
+}
+
+/**
+ * Builds a grid straight into a `.cases.jsonl`, streaming (memory stays flat at any size): a temp
+ * file beside `path`, fsync, rename — an interrupted build never leaves half a file. Same grid,
+ * options and seed give the same bytes. Takes a grid or a selection made by selectGridGroups.
+ */
+export function writeGridCasesFile(source: Grid | GridSelection, path: string, opts: BuildGridOptions = {}): WrittenGridCases {
+  const sel = 'compiled' in source ? source : selectGridGroups(source, opts);
+  const grid = sel.compiled.grid;
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  let cases = 0;
+  try {
+    let buf = '';
+    for (const c of iterateGridCases(sel)) {
+      buf += gridCaseLine(c) + '\n';
+      cases++;
+      if (buf.length > 1 << 20) { writeSync(fd, buf); buf = ''; }
+    }
+    if (buf) writeSync(fd, buf);
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameSync(tmp, path);
+  const perspectives = [grid.sides.a.perspective, grid.sides.b.perspective, ...(sel.includeNeutral && grid.sides.neutral ? [grid.sides.neutral.perspective] : [])];
+  return { path, groups: sel.groups.length, cases, fullGroupCount: sel.fullGroupCount, perspectives };
+}
