@@ -45,7 +45,7 @@ for (const trusted of [true, false]) {
   });
 }
 
-test('completions offer the case's fields with the required ones first', { timeout: 300_000 }, async (t) => {
+test("completions offer the case's fields with the required ones first", { timeout: 300_000 }, async (t) => {
   await withEditor(t, { workspace }, async (editor) => {
     await editor.openFile('empty.cases.jsonl');
     const page = editor.page;
