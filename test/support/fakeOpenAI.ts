@@ -6,8 +6,9 @@
  *
  * prints `FAKE_OPENAI_URL=http://127.0.0.1:PORT/v1` and serves until killed.
  *
- * Behaviour per request comes from, in order: `script(req)`, `models[name]` (one behaviour, or a
- * list used in turn with the last one repeating), then conventions on the model name:
+ * Behaviour per request: conventions on the model name (below), overridden field by field by
+ * `models[name]` (one behaviour, or a list used in turn with the last one repeating), then by
+ * `script(req)`. Conventions:
  *   fail-500 | fail-400 | fail-401 | fail-403 | fail-404 | fail-422   that status, always
  *   quota                        429 insufficient_quota
  *   rate-limit-<s>               429 with `retry-after: <s>` the first time, then answers
@@ -180,7 +181,8 @@ export async function startFakeOpenAI(opts: FakeOptions = {}): Promise<FakeServe
 
     const listed = opts.models?.[model];
     const fromList = Array.isArray(listed) ? listed[Math.min(n, listed.length - 1)] : listed;
-    const b: Behaviour = opts.script?.(fr) ?? fromList ?? conventions(fr, judges);
+    // Name conventions are the base; a list entry and then the script override their fields.
+    const b: Behaviour = { ...conventions(fr, judges), ...(fromList ?? {}), ...(opts.script?.(fr) ?? {}) };
     const latency = b.latencyMs ?? opts.latencyMs ?? 0;
     if (b.hang) return; // the client's timeout or abort closes the socket
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));

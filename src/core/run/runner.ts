@@ -282,6 +282,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   try {
     progress(undefined, true);
     await Promise.all(cfg.models.map((m) => pipeline(m)));
+    progress(undefined, true);
   } finally {
     clearInterval(timer);
     opts.signal?.removeEventListener('abort', onUserAbort);
