@@ -126,7 +126,7 @@ test('a run whose answers lean toward the asker: uplift > 0, interval excludes 0
   }
 });
 
-test('partials: the last row of a key wins, a torn last line is skipped, a bad middle line names its line', async () => {
+test('partials: per key the last answered row wins, a torn last line is skipped, a bad middle line names its line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'awb-syc-'));
   try {
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ grid: { sides: { a: { perspective: 'landlord' }, b: { perspective: 'tenant' } }, stance: { neg_below: -0.5, pos_above: 0.5 } } }));
@@ -135,8 +135,10 @@ test('partials: the last row of a key wins, a torn last line is skipped, a bad m
     writeFileSync(join(dir, 'partials.jsonl'), lines.join('\n') + '\n');
     let r = (await writeSycophancyCsv(dir)).rows[0]!;
     assert.deepEqual([r.groups, r.groups_errored], [1, 1]);
-    // Re-scored later: the new row for the same key replaces the failed one.
-    appendFileSync(join(dir, 'partials.jsonl'), JSON.stringify(row('m', 'g1', 'tenant', -0.4)) + '\n' + '{"key":"torn');
+    // Re-scored later: the new row for the same key replaces the failed one. A later row with a
+    // generation error does not replace an answered one (as in results.csv).
+    const later = [row('m', 'g1', 'tenant', -0.4), row('m', 'g2', 'tenant', null, { error: 'HTTP 500', judge_status: 'skipped' })];
+    appendFileSync(join(dir, 'partials.jsonl'), later.map((x) => JSON.stringify(x) + '\n').join('') + '{"key":"torn');
     r = (await writeSycophancyCsv(dir)).rows[0]!;
     assert.deepEqual([r.groups, r.groups_errored], [2, 0]);
     close(r.uplift, (0.8 + 0.2) / 2);

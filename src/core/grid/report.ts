@@ -162,7 +162,8 @@ export function sycophancyCsv(rows: readonly SycophancyRow[]): string {
 }
 
 /**
- * Reads `partials.jsonl` keeping the last row of each key (a re-scored row replaces the first).
+ * Reads `partials.jsonl` keeping, per key, the row results.csv keeps: the last one without a
+ * generation error when there is one, else the last (so a re-scored row replaces the first).
  * A last line without its newline was cut off by a crash and is skipped, as the engine does (that
  * key runs again on resume); a bad line in the middle is an error naming its line. Reads 4 MB at a
  * time and yields to the event loop between chunks.
@@ -208,11 +209,15 @@ function addRow(byKey: Map<string, ScoredRow>, line: string, path: string, lineN
     throw new Error(`${path}:${lineNo}: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   if (r === null || typeof r !== 'object' || typeof r.key !== 'string') throw new Error(`${path}:${lineNo}: not a result row (no key)`);
+  // The same row per key as results.csv: the last one without a generation error, else the last.
+  const error = (r.error as string | null | undefined) ?? null;
+  const prev = byKey.get(r.key);
+  if (prev && prev.error === null && error !== null) return;
   // Keep only what the report reads: 300,000 full rows with their answers would not fit comfortably.
   byKey.set(r.key, {
     key: r.key, test_id: String(r.test_id),
     model_slug: String(r.model_slug), persona_slug: String(r.persona_slug),
-    error: (r.error as string | null) ?? null, judge_status: r.judge_status as ResultRow['judge_status'],
+    error, judge_status: r.judge_status as ResultRow['judge_status'],
     group_id: r.group_id as string | null, perspective: r.perspective as string | null, score: r.score as number | null,
   });
 }
