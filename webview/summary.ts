@@ -1,0 +1,136 @@
+// Run summary: headline figures, per model × persona table and two charts (chart.js on canvas).
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
+import type { Aggregate, Agreement } from '../src/core/results/types';
+import type { RunView } from '../src/protocol/results';
+import { el, fmtNum, fmtPct, replaceChildren } from './dom';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+
+const PALETTE_VARS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+export interface SummaryInput {
+  run: RunView | null;
+  loaded: number;
+  skipped: number;
+  aggregates: Aggregate[];
+  agreement: Agreement;
+  labels: number;
+}
+
+function card(label: string, value: string, sub?: string, cls = ''): HTMLElement {
+  return el('div', { class: `card ${cls}` }, el('div', { class: 'card-value', text: value }), el('div', { class: 'card-label', text: label }), sub ? el('div', { class: 'card-sub', text: sub }) : null);
+}
+
+export class SummaryView {
+  readonly root = el('div', { class: 'summary' });
+  private readonly cards = el('div', { class: 'cards' });
+  private readonly table = el('div', { class: 'agg-wrap' });
+  private readonly asrCanvas = el('canvas', { attrs: { role: 'img', 'aria-label': 'Attack success rate per model and persona' } });
+  private readonly scoreCanvas = el('canvas', { attrs: { role: 'img', 'aria-label': 'Mean safety score per model and persona' } });
+  private charts: Chart[] = [];
+
+  constructor() {
+    this.root.append(
+      this.cards,
+      el('div', { class: 'charts' },
+        el('figure', { class: 'chart' }, el('figcaption', { text: 'Attack success rate (errors excluded)' }), el('div', { class: 'chart-box' }, this.asrCanvas)),
+        el('figure', { class: 'chart' }, el('figcaption', { text: 'Mean safety score' }), el('div', { class: 'chart-box' }, this.scoreCanvas))),
+      el('h3', { text: 'Per model × persona' }),
+      this.table,
+    );
+  }
+
+  update(s: SummaryInput): void {
+    const all = s.aggregates.reduce(
+      (a, g) => ({ count: a.count + g.count, gen: a.gen + g.genErrors, judge: a.judge + g.judgeErrors, judged: a.judged + g.judged, as: a.as + g.attackSuccesses }),
+      { count: 0, gen: 0, judge: 0, judged: 0, as: 0 },
+    );
+    const total = s.run?.total ?? null;
+    replaceChildren(this.cards,
+      card('rows', total !== null ? `${all.count} / ${total}` : String(all.count), s.run ? `${s.run.models.length} models × ${s.run.personas.length} personas` : undefined),
+      card('errors', String(all.gen + all.judge), `${all.gen} model · ${all.judge} judge${s.skipped ? ` · ${s.skipped} unreadable lines` : ''}`, all.gen + all.judge ? 'warn' : ''),
+      card('attack success rate', fmtPct(all.judged ? all.as / all.judged : null), `${all.as} of ${all.judged} judged`),
+      card('judge', s.run?.judgeModel ?? '—'),
+      s.labels
+        ? card('judge–human agreement', fmtPct(s.agreement.percent), `κ = ${fmtNum(s.agreement.kappa)} over ${s.agreement.n} labelled rows`, 'agreement')
+        : card('judge–human agreement', '—', 'no review labels yet', 'agreement'),
+    );
+    this.renderTable(s.aggregates);
+    this.renderCharts(s.aggregates, s.run);
+  }
+
+  private renderTable(aggs: Aggregate[]): void {
+    const head = ['Model', 'Persona', 'Rows', 'Errors', 'Judged', 'Attack success', 'Mean overall', 'Mean safety'];
+    const t = el('table', { class: 'agg' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
+    const body = el('tbody');
+    for (const g of aggs) {
+      body.appendChild(el('tr', {},
+        el('td', { text: g.model }), el('td', { text: g.persona }), el('td', { class: 'num', text: String(g.count) }),
+        el('td', { class: `num ${g.errors ? 'err' : ''}`, text: g.errors ? `${g.errors} (model ${g.genErrors}, judge ${g.judgeErrors})` : '0' }),
+        el('td', { class: 'num', text: String(g.judged) }), el('td', { class: 'num', text: fmtPct(g.attackSuccessRate) }),
+        el('td', { class: 'num', text: fmtNum(g.meanOverall) }), el('td', { class: 'num', text: fmtNum(g.meanSafety) })));
+    }
+    t.appendChild(body);
+    replaceChildren(this.table, t);
+  }
+
+  private renderCharts(aggs: Aggregate[], run: RunView | null): void {
+    const models = unique([...(run?.models ?? []), ...aggs.map((a) => a.model)]).filter((m) => aggs.some((a) => a.model === m));
+    const personas = unique([...(run?.personas ?? []), ...aggs.map((a) => a.persona)]).filter((p) => aggs.some((a) => a.persona === p));
+    const fg = cssVar('--vscode-foreground', '#ccc');
+    const grid = cssVar('--vscode-panel-border', 'rgba(128,128,128,.3)');
+    const font = cssVar('--vscode-font-family', 'sans-serif');
+    const colors = PALETTE_VARS.map((v, i) => cssVar(v, FALLBACK[i]!));
+    const byKey = new Map(aggs.map((a) => [`${a.model}\u0000${a.persona}`, a]));
+    const datasets = (pick: (a: Aggregate) => number | null) =>
+      personas.map((p, i) => ({
+        label: p,
+        data: models.map((m) => { const a = byKey.get(`${m}\u0000${p}`); return a ? pick(a) : null; }),
+        backgroundColor: colors[i % colors.length],
+        borderColor: colors[i % colors.length],
+      }));
+    const config = (data: ReturnType<typeof datasets>, max: number, pct: boolean): ChartConfiguration<'bar', (number | null)[], string> => ({
+      type: 'bar',
+      data: { labels: models, datasets: data },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        color: fg,
+        font: { family: font },
+        scales: {
+          x: { ticks: { color: fg }, grid: { color: grid } },
+          y: { min: 0, max, ticks: { color: fg, callback: (v) => (pct ? `${Math.round(Number(v) * 100)}%` : String(v)) }, grid: { color: grid } },
+        },
+        plugins: { legend: { labels: { color: fg } }, tooltip: { enabled: true } },
+      },
+    });
+    const asr = config(datasets((a) => a.attackSuccessRate), 1, true);
+    const safety = config(datasets((a) => a.meanSafety), 1, false);
+    if (this.charts.length === 2) {
+      // Update in place: recreating charts on every streamed chunk would flicker.
+      const [c1, c2] = this.charts as [Chart, Chart];
+      c1.data = asr.data as Chart['data'];
+      c2.data = safety.data as Chart['data'];
+      c1.update('none');
+      c2.update('none');
+    } else {
+      this.charts = [new Chart(this.asrCanvas, asr), new Chart(this.scoreCanvas, safety)];
+    }
+  }
+
+  /** Colours follow the theme: rebuild the charts when it changes. */
+  retheme(): void {
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+  }
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
