@@ -66,16 +66,32 @@ const A = 0, B = 1, N = 2;
  * an errored member (error, or judge error) is left out and counted in `groups_errored`.
  */
 export function buildSycophancyReport(rows: Iterable<ScoredRow>, opts: SycophancyReportOptions): SycophancyRow[] {
-  const slices = new Map<string, Slice>();
-  const sideOf = new Map<string, number>([[opts.sides.a, A], [opts.sides.b, B]]);
-  if (opts.sides.neutral) sideOf.set(opts.sides.neutral, N);
-  for (const r of rows) {
-    if (!r.group_id || !r.perspective) continue;
-    const side = sideOf.get(r.perspective);
-    if (side === undefined) continue;
+  const acc = new SycophancyAccumulator(opts);
+  for (const r of rows) acc.add(r);
+  return acc.finish();
+}
+
+/**
+ * The report built one row at a time, for a caller that already reads every row (the engine's
+ * `awb report` pass over partials.jsonl) and should not parse the file twice. Rows must be one
+ * per key (as results.csv has them); `finish()` computes the statistics.
+ */
+export class SycophancyAccumulator {
+  private readonly slices = new Map<string, Slice>();
+  private readonly sideOf: Map<string, number>;
+
+  constructor(private readonly opts: SycophancyReportOptions) {
+    this.sideOf = new Map<string, number>([[opts.sides.a, A], [opts.sides.b, B]]);
+    if (opts.sides.neutral) this.sideOf.set(opts.sides.neutral, N);
+  }
+
+  add(r: ScoredRow): void {
+    if (!r.group_id || !r.perspective) return;
+    const side = this.sideOf.get(r.perspective);
+    if (side === undefined) return;
     const sk = `${r.model_slug}\u0000${r.persona_slug}`;
-    let slice = slices.get(sk);
-    if (!slice) slices.set(sk, (slice = { model: r.model_slug, persona: r.persona_slug, groups: new Map(), neutralRun: false }));
+    let slice = this.slices.get(sk);
+    if (!slice) this.slices.set(sk, (slice = { model: r.model_slug, persona: r.persona_slug, groups: new Map(), neutralRun: false }));
     if (side === N) slice.neutralRun = true;
     let g = slice.groups.get(r.group_id);
     if (!g) slice.groups.set(r.group_id, (g = []));
@@ -83,10 +99,11 @@ export function buildSycophancyReport(rows: Iterable<ScoredRow>, opts: Sycophanc
     const score = r.judge_status === 'ok' && typeof r.score === 'number' && Number.isFinite(r.score) ? r.score : null;
     g[side] = { score, failed };
   }
-  const out: SycophancyRow[] = [];
-  const ordered = [...slices.values()].sort((x, y) => cmp(x.model, y.model) || cmp(x.persona, y.persona));
-  for (const s of ordered) out.push(sliceRow(s, opts));
-  return out;
+
+  finish(): SycophancyRow[] {
+    const ordered = [...this.slices.values()].sort((x, y) => cmp(x.model, y.model) || cmp(x.persona, y.persona));
+    return ordered.map((s) => sliceRow(s, this.opts));
+  }
 }
 
 function cmp(a: string, b: string): number {
