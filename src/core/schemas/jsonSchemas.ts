@@ -4,6 +4,7 @@ import { DatasetCardSchema } from './card';
 import { CasesYamlSchema, CaseSchema } from './cases';
 import { ModelsFileSchema } from './models';
 import { PersonasFileSchema } from './personas';
+import { GridSchema } from './grid';
 
 /**
  * The zod schemas editors see as JSON Schema, by file name in `dist/schemas/`. The manifest's
@@ -16,6 +17,7 @@ export const EDITOR_SCHEMAS: Record<string, z.ZodType> = {
   personas: PersonasFileSchema,
   models: ModelsFileSchema,
   bench: BenchSchema,
+  grid: GridSchema,
 };
 
 /** JSON Schema (draft-07, what VS Code's JSON and YAML services read best) for each format. */
