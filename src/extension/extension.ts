@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerGridPreview } from './grid/previewGrid';
 import { registerLanguageFeatures } from './language';
 import { createLog } from './log';
 import { registerRunCommands } from './run/commands';
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const runs = new RunManager(context, keys, log);
   context.subscriptions.push(runs);
   registerRunCommands(context, runs, keys, log);
+  registerGridPreview(context, log);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('alignmentWorkbench.showLog', () => log.show()),
