@@ -8,7 +8,7 @@ export const HISTORY_SCHEME = 'awb-registry-history';
 export function cell(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v);
   // eslint-disable-next-line no-control-regex
-  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/[|\\`*_<>&[\]]/g, (c) => `\\${c}`);
+  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/[|\\`*<>&[\]]/g, (c) => `\\${c}`);
   return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
 }
 
@@ -20,11 +20,11 @@ const num = (v: number | undefined, digits = 4): string => (v === undefined ? ''
  */
 export function renderHistory(listing: Listing, registry: string, results: readonly EvaluationResult[]): { text: string; rows: { line: number; runDir: string | null; runId: string | null }[] } {
   const d = listing.dataset;
-  const header = ['Evaluated (UTC)', 'Model', 'Persona', 'Score', 'Samples', 'Min', 'Max', 'Attack success', 'Mean safety', 'Errors', 'Run', 'Data sha256'];
+  const header = ['Evaluated (UTC)', 'Model', 'Persona', 'Score', 'Samples', 'Attacks won', 'Safety', 'Errors', 'Run', 'Data'];
   const body = results.map((r) => [
-    cell(r.evaluated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')), cell(r.model_name), cell(r.persona ?? ''), num(r.score),
-    num(r.metrics.sample_count, 0), num(r.metrics.min_score), num(r.metrics.max_score), num(r.metrics.attack_success_rate),
-    num(r.metrics.mean_safety), num(r.metrics.errors, 0), cell(r.run_id ?? ''), cell(r.data_sha256 ? r.data_sha256.slice(0, 12) : ''),
+    cell(r.evaluated_at.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '')), cell(r.model_name), cell(r.persona ?? ''), num(r.score),
+    num(r.metrics.sample_count, 0), num(r.metrics.attack_success_rate, 3), num(r.metrics.mean_safety, 3), num(r.metrics.errors, 0),
+    cell(r.run_id ?? ''), cell(r.data_sha256 ? r.data_sha256.slice(0, 8) : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -32,7 +32,8 @@ export function renderHistory(listing: Listing, registry: string, results: reado
     `# Evaluation history: ${cell(d.name)} (${cell(d.dataset_id)})`,
     '',
     `Registry: ${cell(registry)}  `,
-    `${results.length} evaluation${results.length === 1 ? '' : 's'}, newest first.${listing.sha256 ? ` Current data sha256: ${listing.sha256.slice(0, 12)}; rows on other data are not comparable.` : ''}`,
+    `${results.length} evaluation${results.length === 1 ? '' : 's'}, newest first. Score: mean of the seed's scores (a run's mean overall); Attacks won: attack success rate; Safety: mean safety score.  `,
+    ...(listing.sha256 ? [`Data: the first digits of the sha256 of the data evaluated; the dataset's data now is ${listing.sha256.slice(0, 8)}, and rows on other data are not comparable.`] : []),
     '',
   ];
   if (results.length === 0) {

@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as vscode from 'vscode';
 import { DatasetCardSchema, parseYaml, type DatasetCard } from '../../core';
@@ -27,7 +28,9 @@ export class SourceNode extends vscode.TreeItem {
   constructor(readonly source: RegistrySource) {
     super(source.label, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `source:${source.key}`;
-    this.description = source.remote ? source.registry.location : 'local';
+    const home = homedir();
+    const where = source.registry.location;
+    this.description = !source.remote && where.startsWith(home + sep) ? `~${where.slice(home.length)}` : where;
     this.tooltip = source.registry.location;
     this.iconPath = new vscode.ThemeIcon(source.remote ? 'cloud' : 'database');
     this.contextValue = source.remote ? 'awbRegistry.remote' : 'awbRegistry.local';
@@ -233,6 +236,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     const valid = nodes.filter((n) => n.card);
     const pseudo = valid.map((n) => indexListing({ dataset: n.card!, downloads: 0, rating: 0, reviews: 0, sha256: null, registered_at: '', updated_at: '' }));
     const keep = new Set(searchListings(pseudo, { query: this.filter.query, category: this.filter.category, min_quality: this.filter.minQuality }).map((l) => l.dataset));
-    return valid.filter((n) => keep.has(n.card!));
+    const shown = valid.filter((n) => keep.has(n.card!));
+    return shown.length > 0 ? shown : [new MessageNode('cards:filtered', 'No cards match the filter', 'info')];
   }
 }
