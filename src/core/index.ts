@@ -41,3 +41,8 @@ export { TokenBucket, ModelGate, retryAfterMs, type Clock } from './providers/li
 export { type Scorer, parseVerdict, reaskMessage } from './judge/scorer';
 export { safetyJudge, DEFAULT_JUDGE_PROMPT, JUDGE_FORMAT_INSTRUCTION, renderJudgePrompt, renderConversation } from './judge/safetyJudge';
 export { judgeRow, MAX_JUDGE_REASKS } from './judge/judge';
+// --- the dataset registry (its HTTP server is in ./registry/server, imported on its own: it pulls Fastify) ---
+export {
+  openRegistry, resolveRegistryLocation, defaultRegistryPath, recordRunEvaluations, LocalRegistry, RemoteRegistry,
+  NotFoundError as RegistryNotFoundError, type Registry, type Listing, type EvaluationResult, type RecordRunOptions, type RunRowLike,
+} from './registry';
