@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { registerGridPreview } from './grid/previewGrid';
 import { registerLanguageFeatures } from './language';
+import { registerRegistryView } from './commands/registry';
+import { registerResultsFeatures } from './panels';
 import { createLog } from './log';
 import { registerRunCommands } from './run/commands';
 import { RunManager } from './run/runManager';
@@ -22,6 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(runs);
   registerRunCommands(context, runs, keys, log);
   registerGridPreview(context, log);
+  registerResultsFeatures(context, log);
+  registerRegistryView(context, log);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('alignmentWorkbench.showLog', () => log.show()),
