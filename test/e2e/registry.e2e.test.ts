@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LocalRegistry, recordRunEvaluations } from '../../src/core/registry';
+import { startRegistryServer } from '../../src/core/registry/server';
 import { withEditor, type Editor } from './harness';
 
 const CASES = [
@@ -59,9 +60,15 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
   ]);
   await seed.incrementDownloads('safety-v1');
   await seed.close();
+  // A remote registry (a real `awb registry serve` server on 127.0.0.1) and one that is down.
+  const teamRegistry = new LocalRegistry(join(home, 'team.sqlite'));
+  await teamRegistry.register([{ card: card('team-v1', 'Team Red-Team Set', 'harmlessness', 0.6, ['jailbreak']) }]);
+  const team = await startRegistryServer(teamRegistry, { port: 0 });
+  t.after(async () => { await team.close(); await teamRegistry.close(); });
+  const registries = [{ name: 'Team', url: team.url }, { name: 'Offline', url: 'http://127.0.0.1:9' }];
 
   // AWB_REGISTRY, as the CLI reads it (code-server's machine settings live outside the user settings the harness writes).
-  await withEditor(t, { workspace, env: { AWB_REGISTRY: registryPath } }, async (editor) => {
+  await withEditor(t, { workspace, env: { AWB_REGISTRY: registryPath }, settings: { 'alignmentWorkbench.registries': registries } }, async (editor) => {
     await editor.waitForActivation({ timeoutMs: 60_000 });
     await editor.runCommand('Alignment Workbench: Focus on Registry View');
     // A wider side bar, so descriptions are readable in the screenshots.
@@ -78,6 +85,9 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     const safety = await sidebarRow(editor, 'Safety Test Suite').first().textContent();
     assert.match(safety ?? '', /quality 0\.92 · 1 download · unrated/);
     assert.ok((await sidebarRows(editor)).some((r) => /Helpfulness Benchmark v1.*not registered/.test(r)), 'the workspace card is listed as not registered');
+    // Each remote registry is its own root; one that cannot be reached shows an error node, not a broken tree.
+    await sidebarRow(editor, 'Team Red-Team Set').waitFor({ state: 'visible' });
+    await sidebarRow(editor, /Cannot read this registry: cannot reach registry http:\/\/127\.0\.0\.1:9/).waitFor({ state: 'visible' });
 
     // Search: text, any category, minimum quality. The filter shows in the view's message.
     await editor.runCommand('Alignment Workbench: Search Registry');
@@ -86,6 +96,7 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     await answerInput(editor, '0.5');
     await editor.waitFor(async () => !(await sidebarRows(editor)).some((r) => r.includes('Honesty Probe')), 'Honesty Probe to be filtered out');
     assert.ok((await sidebarRows(editor)).some((r) => r.includes('Safety Test Suite')));
+    assert.ok((await sidebarRows(editor)).some((r) => r.includes('Team Red-Team Set')), 'the remote registry is searched too');
     const message = editor.page.locator('#workbench\\.parts\\.sidebar', { hasText: 'Filter: "JAILBREAK" · quality ≥ 0.5' });
     await message.waitFor({ state: 'visible' });
     await editor.screenshot('registry-filtered');
@@ -95,6 +106,7 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     // Register the workspace's card from the palette; it lands in the same file the CLI uses.
     await editor.runCommand('Alignment Workbench: Register Dataset Card');
     await pick(editor, 'helpful.dataset.yaml');
+    await pick(editor, 'Local Registry'); // with remotes configured, it asks which registry
     await editor.waitForNotification(/registered "Helpfulness Benchmark v1" \[helpful-v1\]/);
     await editor.waitFor(async () => (await sidebarRows(editor)).some((r) => /Helpfulness Benchmark v1.*quality 0\.88/.test(r)), 'the registered dataset in the tree');
     await editor.waitFor(async () => (await sidebarRows(editor)).some((r) => /helpful\.dataset\.yaml · registered$/.test(r)), 'the card marked registered');
