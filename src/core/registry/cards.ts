@@ -16,6 +16,7 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** A card file read for registration: its input, or the diagnostics that stop it. */
 export type CardLoad =
   | { ok: true; input: RegisterInput; diagnostics: Diagnostic[] }
   | { ok: false; diagnostics: Diagnostic[] };
@@ -72,6 +73,7 @@ export function validateCardText(text: string, value: unknown, name = 'request b
   return { diagnostics: [], paths: [], input: { card: result.data as DatasetCard, sha256, cardPath: null, dataPath: null } };
 }
 
+/** What {@link validateCardText} found. */
 export interface CardTextCheck {
   diagnostics: Diagnostic[];
   /** The field path of each diagnostic (same order), for API error locations. */

@@ -74,6 +74,7 @@ export const EvaluationInputSchema = z.union([
 ]);
 export type EvaluationInput = z.output<typeof EvaluationInputSchema>;
 
+/** Orders a search can ask for; `quality` is seed 002's. */
 export const SORT_KEYS = ['quality', 'downloads', 'rating', 'name'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -87,6 +88,7 @@ export const SearchQuerySchema = z.object({
 });
 export type SearchQuery = z.input<typeof SearchQuerySchema>;
 
+/** A card to register, with what the registry records about its data. */
 export interface RegisterInput {
   card: DatasetCard;
   /** sha256 of the data file, when known. */
@@ -133,6 +135,7 @@ export class RegistryInputError extends Error {
   }
 }
 
+/** 64 lower-case hex digits. */
 export function isSha256(s: unknown): s is string {
   return typeof s === 'string' && SHA256.test(s);
 }

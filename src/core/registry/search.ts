@@ -14,6 +14,7 @@ export function searchText(card: DatasetCard): string {
   return [card.name, card.description, ...(card.tags ?? [])].join(' ').toLowerCase();
 }
 
+/** A listing with what searching it needs, computed once. */
 export function indexListing(listing: Listing): Indexed {
   return { listing, haystack: searchText(listing.dataset), category: listing.dataset.category.toLowerCase() };
 }

@@ -11,6 +11,7 @@ import {
   errorHandler, hostHeaderIsLoopback, isLoopback, jsonSchemaOf, openApiDocument, tokenMatches, zodIssuesToFieldErrors, zodValidatorCompiler, type RouteDoc,
 } from './serverSupport';
 
+/** How `awb registry serve` listens and guards writes. */
 export interface RegistryServerOptions {
   host?: string;
   port?: number;

@@ -26,6 +26,7 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
   return sqlPromise;
 }
 
+/** Version of the tables below, kept in `meta`; a newer file is refused rather than misread. */
 export const REGISTRY_SCHEMA_VERSION = 1;
 
 const DDL = `
