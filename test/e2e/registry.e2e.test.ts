@@ -145,5 +145,19 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     const lens = editor.page.locator('.codelens-decoration a', { hasText: 'Open results of run 20250102_030405' }).first();
     await lens.waitFor({ state: 'visible' });
     await editor.screenshot('registry-history');
+
+    // Run Benchmark on This Dataset hands the dataset's cases file to Run Benchmark, which asks for models next.
+    await editor.runCommand('Alignment Workbench: Run Benchmark on This Dataset');
+    await pick(editor, 'Helpfulness Benchmark v1');
+    const models = editor.page.locator('.quick-input-widget', { hasText: 'Run Benchmark (2/4): models under test' });
+    await models.waitFor({ state: 'visible' });
+    await models.locator('input').first().press('Escape');
+    await editor.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+
+    // A remote dataset's card opens read-only (there is no file of it here).
+    await editor.runCommand('View: Close All Editors');
+    await sidebarRow(editor, 'Team Red-Team Set').first().click();
+    await editor.page.locator('.tab', { hasText: 'team-v1.dataset.json' }).waitFor({ state: 'visible' });
+    await editor.waitFor(async () => /"dataset_id": "team-v1"/.test(await shownText()), 'the remote card');
   });
 });

@@ -169,8 +169,7 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
       if (!picked) return;
       const cardPath = picked.listing.card_path;
       if (cardPath && existsSync(cardPath)) { await vscode.window.showTextDocument(vscode.Uri.file(cardPath)); return; }
-      const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(picked.listing.dataset, null, 2) + '\n' });
-      await vscode.window.showTextDocument(doc);
+      await history.showText(`/${encodeURIComponent(picked.source.key)}/${encodeURIComponent(picked.listing.dataset.dataset_id)}.dataset.json`, JSON.stringify(picked.listing.dataset, null, 2) + '\n', 'json');
     },
     openData: async (arg?: unknown) => {
       const picked = await datasetArg(arg, 'Open Data');

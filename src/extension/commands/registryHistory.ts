@@ -72,6 +72,16 @@ export class HistoryDocuments implements vscode.TextDocumentContentProvider, vsc
     await vscode.window.showTextDocument(doc, { preview: false });
   }
 
+  /** Any read-only text (a remote card) under this scheme; never dirty, never saved by accident. */
+  async showText(path: string, text: string, language?: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: HISTORY_SCHEME, path });
+    this.docs.set(uri.toString(), { text, rows: [] });
+    this.changed.fire(uri);
+    let doc = await vscode.workspace.openTextDocument(uri);
+    if (language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
   provideTextDocumentContent(uri: vscode.Uri): string {
     return this.docs.get(uri.toString())?.text ?? 'This history is no longer loaded; open it again from the Registry view.\n';
   }
