@@ -161,3 +161,30 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     await editor.waitFor(async () => /"dataset_id": "team-v1"/.test(await shownText()), 'the remote card');
   });
 });
+
+test('in Restricted Mode the local registry is listed and remote registries are not contacted', { timeout: 300_000 }, async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'awb-e2e-registry-'));
+  const local = new LocalRegistry(join(home, 'registry.sqlite'));
+  await local.register([{ card: card('safety-v1', 'Safety Test Suite', 'harmlessness', 0.92, ['refusal']) }]);
+  await local.close();
+  const teamRegistry = new LocalRegistry(join(home, 'team.sqlite'));
+  let calls = 0;
+  // Counts every registry call the server makes, i.e. every request that reached it.
+  const counted = new Proxy(teamRegistry, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' && prop !== 'close' ? (...args: unknown[]) => { calls++; return (v as (...a: unknown[]) => unknown).apply(target, args); } : v;
+    },
+  });
+  const team = await startRegistryServer(counted, { port: 0 });
+  t.after(async () => { await team.close(); await teamRegistry.close(); });
+  calls = 0; // warm-up at start is not a request
+  await withEditor(t, { workspace, trusted: false, env: { AWB_REGISTRY: join(home, 'registry.sqlite') }, settings: { 'alignmentWorkbench.registries': [{ name: 'Team', url: team.url }] } }, async (editor) => {
+    await editor.waitForActivation({ timeoutMs: 60_000 });
+    await editor.runCommand('Alignment Workbench: Focus on Registry View');
+    await sidebarRow(editor, 'Safety Test Suite').waitFor({ state: 'visible', timeout: 60_000 });
+    await sidebarRow(editor, 'Not contacted in Restricted Mode').waitFor({ state: 'visible' });
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(calls, 0, 'no request reached the remote registry');
+  });
+});
