@@ -63,7 +63,8 @@ export async function openResultsInPage(browser: Browser, runDir: string, opts: 
   const session = new ResultsSession(runDir, {
     post: async (m) => {
       toWebview.push(m);
-      await page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown as Record<string, unknown>).catch(() => undefined);
+      // As a JSON string, like VS Code's own webview IPC (and far cheaper for playwright to pass).
+      await page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(m)).catch(() => undefined);
       return true;
     },
     copy: async (t) => { copied.push(t); },
@@ -147,7 +148,7 @@ export async function run(): Promise<void> {
     console.log(`run folder: ${N} rows, partials.jsonl ${(bytes / 1e6).toFixed(1)} MB (generated in ${Date.now() - t} ms)`);
 
     const rounds = 2;
-    const paint: number[] = [], all: number[] = [], filt: number[] = [], text: number[] = [], sort: number[] = [], clear: number[] = [];
+    const paint: number[] = [], all: number[] = [], done: number[] = [], filtPaint: number[] = [], textPaint: number[] = [], filt: number[] = [], text: number[] = [], sort: number[] = [], clear: number[] = [];
     for (let round = 0; round < rounds; round++) {
       t = Date.now();
       const h = await openResultsInPage(browser, made.runDir, { state: { tab: 'table', filter: {}, sort: null, selected: null } });
@@ -176,11 +177,15 @@ export async function run(): Promise<void> {
       await waitForEntry(h.page, 'awb:sort');
       await h.page.click('.filters vscode-button');
       await waitForEntry(h.page, 'awb:filter:clear');
+      await waitForEntry(h.page, 'awb:filter-painted:clear');
       const f = await figures(h.page);
       filt.push(f['awb:filter:models']!);
+      filtPaint.push(f['awb:filter-painted:models']!);
       text.push(f['awb:filter:text']!);
+      textPaint.push(f['awb:filter-painted:text']!);
       sort.push(f['awb:sort']!);
       clear.push(f['awb:filter:clear']!);
+      done.push(f['awb:rows-done']!);
       const shown = await h.page.textContent('.filters .count');
       if (round === 0) console.log(`after clear: ${shown}; rows drawn in DOM: ${await h.page.locator('.tscroll .trow:not([hidden])').count()}`);
       await h.close();
@@ -188,9 +193,9 @@ export async function run(): Promise<void> {
     const fmt = (xs: number[]) => xs.map((x) => `${x.toFixed(0)}`).join(' / ');
     const best = (xs: number[]) => Math.min(...xs);
     console.log(`open ${N} rows → first paint of the table: ${fmt(paint)} ms (target < 1500) ${best(paint) < 1500 ? 'OK' : 'OVER'}`);
-    console.log(`open ${N} rows → all rows loaded (wall, incl. reading partials.jsonl): ${fmt(all)} ms`);
-    console.log(`filter to one model (query + redraw): ${fmt(filt)} ms (target < 100) ${best(filt) < 100 ? 'OK' : 'OVER'}`);
-    console.log(`free-text search over answers and prompts: ${fmt(text)} ms (target < 100) ${best(text) < 100 ? 'OK' : 'OVER'}`);
+    console.log(`open ${N} rows → every row in the webview: ${fmt(done)} ms (wall incl. page setup: ${fmt(all)} ms; rows travel as JSON through playwright, a slower pipe than VS Code's)`);
+    console.log(`filter to one model: ${fmt(filt)} ms query + redraw, ${fmt(filtPaint)} ms to the painted frame (target < 100) ${best(filtPaint) < 100 ? 'OK' : 'OVER'}`);
+    console.log(`free-text search over answers and prompts: ${fmt(text)} ms, ${fmt(textPaint)} ms painted (target < 100) ${best(textPaint) < 100 ? 'OK' : 'OVER'}`);
     console.log(`sort by overall: ${fmt(sort)} ms; clear filters: ${fmt(clear)} ms`);
   } finally {
     await browser.close();

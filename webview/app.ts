@@ -30,6 +30,7 @@ export class App {
   private dirty = { query: true, summary: true, lists: true, detail: true, compare: true, grid: true };
   private frame = 0;
   private lastSummary = 0;
+  private lastLists = 0;
   private firstPaintMarked = false;
 
   private readonly header = el('header', { class: 'run-head' });
@@ -62,8 +63,8 @@ export class App {
 
     this.tabs = el('vscode-tabs', { class: 'tabs' }) as unknown as VscTabs;
     for (const t of TABS) {
-      this.tabs.appendChild(el('vscode-tab-header', { text: TAB_LABELS[t], attrs: { slot: 'header', id: `tab-${t}` } }));
-      const panel = el('vscode-tab-panel', { attrs: { id: `panel-${t}` } });
+      this.tabs.appendChild(el('vscode-tab-header', { text: TAB_LABELS[t], class: `tab-${t}`, attrs: { slot: 'header' } }));
+      const panel = el('vscode-tab-panel', { class: `panel-${t}` });
       this.panels.set(t, panel);
       this.tabs.appendChild(panel);
     }
@@ -106,7 +107,11 @@ export class App {
           for (const r of m.rows) this.details.delete(r.key);
         }
         this.skipped = m.skipped;
-        if (m.done) this.loading = false;
+        if (m.done) {
+          this.loading = false;
+          performance.mark('awb:rows-done');
+          this.warmSearch();
+        }
         this.invalidate('query', 'summary', 'lists', 'compare', 'grid', 'detail');
         if (m.rows.length && this.state.selected && m.rows.some((r) => r.key === this.state.selected)) this.requestDetail(this.state.selected);
         this.renderHeader();
@@ -158,6 +163,7 @@ export class App {
     this.dirty.query = true;
     this.refreshTable();
     performance.measure(`awb:filter:${source}`, 'awb:filter-start');
+    this.measurePainted(`awb:filter-painted:${source}`, 'awb:filter-start');
     this.invalidate('compare');
   }
 
@@ -170,6 +176,14 @@ export class App {
     this.dirty.query = true;
     this.refreshTable();
     performance.measure('awb:sort', 'awb:sort-start');
+    this.measurePainted('awb:sort-painted', 'awb:sort-start');
+  }
+
+  /** Measures up to the frame that shows the change (the task after the next frame's paint). */
+  private measurePainted(name: string, start: string): void {
+    const mark = `${name}:start`;
+    performance.mark(mark, { startTime: performance.getEntriesByName(start, 'mark').at(-1)?.startTime ?? performance.now() });
+    requestAnimationFrame(() => setTimeout(() => performance.measure(name, mark), 0));
   }
 
   private showTab(t: Tab): void {
@@ -216,8 +230,10 @@ export class App {
 
   private refresh(): void {
     this.refreshTable();
-    if (this.dirty.lists) {
+    // Distinct values cost a pass over every row: while loading, at most once a second.
+    if (this.dirty.lists && (!this.loading || performance.now() - this.lastLists > 1000)) {
       this.dirty.lists = false;
+      this.lastLists = performance.now();
       this.filters.setValues('models', ordered(this.run?.models, this.table.distinct('model')));
       this.filters.setValues('personas', ordered(this.run?.personas, this.table.distinct('persona')));
       this.filters.setValues('categories', this.table.distinct('category'));
@@ -238,6 +254,7 @@ export class App {
         labels: this.table.reviews.size,
       });
     } else if (this.dirty.summary && tab === 'summary') this.invalidateLater();
+    if (this.dirty.lists) this.invalidateLater();
     if (this.dirty.detail && tab === 'table') {
       this.dirty.detail = false;
       this.renderDetailPane();
@@ -259,8 +276,22 @@ export class App {
     }
   }
 
+  /** Lower-cases answers for search in idle slices once everything is in. */
+  private warmSearch(): void {
+    const step = (deadline?: IdleDeadline) => {
+      let more = true;
+      while (more && (!deadline || deadline.timeRemaining() > 2)) more = this.table.warmSearch(2000);
+      if (more) schedule();
+    };
+    const schedule = () => (typeof requestIdleCallback === 'function' ? requestIdleCallback(step, { timeout: 200 }) : setTimeout(step, 0));
+    schedule();
+  }
+
+  private laterTimer = 0;
+  /** Comes back for throttled parts (summary, value lists) once the throttle has passed. */
   private invalidateLater(): void {
-    setTimeout(() => this.invalidate('summary'), 500);
+    if (this.laterTimer) return;
+    this.laterTimer = window.setTimeout(() => { this.laterTimer = 0; this.invalidate(); }, 500);
   }
 
   private renderDetailPane(): void {

@@ -14,7 +14,7 @@ export interface ElProps {
 const FORBIDDEN_ATTR = /^(on|href$|src$|srcdoc$|action$|formaction$|xlink:href$|style$)/i;
 
 /** Creates an element with text-only content. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: ElProps = {}, ...children: Child[]): HTMLElementTagNameMap[K];
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props?: ElProps, ...children: Child[]): HTMLElementTagNameMap[K];
 export function el(tag: string, props?: ElProps, ...children: Child[]): HTMLElement;
 export function el(tag: string, props: ElProps = {}, ...children: Child[]): HTMLElement {
   const e = document.createElement(tag);

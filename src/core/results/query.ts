@@ -87,6 +87,7 @@ export class RowTable {
       } else {
         this.rows[i] = r;
         this.lower[i] = undefined;
+        if (i < this.warmAt) this.warmAt = i;
       }
     }
     if (rows.length) this.sorted = null;
@@ -97,6 +98,7 @@ export class RowTable {
     this.rows.length = 0;
     this.index.clear();
     this.lower = [];
+    this.warmAt = 0;
     this.sorted = null;
   }
 
@@ -150,6 +152,23 @@ export class RowTable {
     }
     return out.subarray(0, k);
   }
+
+  /**
+   * Prepares the search text of up to `budget` rows not prepared yet; returns false when all
+   * are. Called in idle time after loading so the first search does not pay for it.
+   */
+  warmSearch(budget: number): boolean {
+    let n = 0;
+    for (let i = this.warmAt; i < this.rows.length; i++) {
+      if (this.lower[i] === undefined) {
+        this.lowerAnswer(i);
+        if (++n >= budget) { this.warmAt = i + 1; return true; }
+      }
+    }
+    this.warmAt = this.rows.length;
+    return false;
+  }
+  private warmAt = 0;
 
   private lowerAnswer(i: number): string {
     let s = this.lower[i];
