@@ -172,7 +172,10 @@ function looksLikeViewRow(x: unknown): boolean {
   );
 }
 
+/** A host message without its version field (Omit applied to each member of the union). */
+export type HostMessageBody = HostMessage extends infer M ? (M extends unknown ? Omit<M, 'v'> : never) : never;
+
 /** Adds the protocol version to a host message body. */
-export function hostMessage<T extends Omit<HostMessage, 'v'>>(m: T): T & { v: typeof PROTOCOL_VERSION } {
+export function hostMessage<T extends HostMessageBody>(m: T): T & { v: typeof PROTOCOL_VERSION } {
   return { ...m, v: PROTOCOL_VERSION };
 }

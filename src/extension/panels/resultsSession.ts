@@ -11,7 +11,7 @@ import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } f
 import type { RunStatus } from '../../core/results/types';
 import { toViewRow } from '../../core/results/viewRow';
 import type { Logger } from '../../core/log';
-import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type RunView, type WebviewMessage } from '../../protocol/results';
+import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type HostMessageBody, type RunView, type WebviewMessage } from '../../protocol/results';
 
 /** What the session may ask of the editor. The implementation decides what is allowed. */
 export interface SessionActions {
@@ -93,7 +93,7 @@ export class ResultsSession {
     }
   }
 
-  private post(m: Omit<HostMessage, 'v'>): PromiseLike<unknown> {
+  private post(m: HostMessageBody): PromiseLike<unknown> {
     if (this.disposed) return Promise.resolve(false);
     return this.actions.post(hostMessage(m) as HostMessage);
   }
@@ -121,7 +121,7 @@ export class ResultsSession {
     // Re-read from the start for this webview: a fresh reader keeps the byte index consistent.
     this.reader = new PartialsReader(this.reader.file);
     let first = true;
-    let pending: Promise<unknown> = Promise.resolve();
+    let pending: PromiseLike<unknown> = Promise.resolve();
     const started = Date.now();
     await this.reader.readAppended(async (rows) => {
       const view = rows.map(toViewRow);
