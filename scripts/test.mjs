@@ -90,7 +90,17 @@ async function e2e() {
   results.push({ tier: 'e2e', code, time: seconds(t0) });
 }
 
+/** The strict typecheck (tsc --noEmit) over src, webview, test and scripts. */
+function typecheck() {
+  if (explicitFiles.length) return;
+  const t0 = Date.now();
+  log('typecheck: tsc --noEmit');
+  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', repoRoot], { cwd: repoRoot, stdio: 'inherit' });
+  results.push({ tier: 'typecheck', code: r.status ?? 1, time: seconds(t0) });
+}
+
 try {
+  if (!onlyE2e) typecheck();
   if (!onlyE2e) await unit();
   if (!onlyUnit) await e2e();
 } catch (e) {
