@@ -67,8 +67,8 @@ export class ResultsSession {
   private async dispatch(msg: WebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
-        // A webview reload asks again: start over so it gets everything.
-        this.loading = this.loadAll();
+        // A webview reload asks again: start over (after any load in flight) so it gets everything.
+        this.loading = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.loadAll());
         return this.loading;
       case 'getCase':
         return void (await this.post({ type: 'caseDetail', reqId: msg.reqId, detail: await this.caseDetail(msg.key) }));
