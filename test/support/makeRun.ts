@@ -5,6 +5,7 @@
 // payloads would set `window.__pwned` if they ever ran.
 import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { once } from 'node:events';
 import initSqlJs from 'sql.js';
 import { resultKey, type ResultRow } from '../../src/core/run/row';
@@ -34,7 +35,8 @@ export interface MakeRunOptions {
   personas?: string[];
   seed?: number;
   xss?: boolean;
-  status?: 'complete' | 'running' | 'partial' | 'interrupted';
+  /** `running` also writes run.lock held by this process. */
+  status?: 'complete' | 'running' | 'partial' | 'cancelled' | 'failed';
   /** Write each of the first n keys twice: an errored attempt, then the final row (last wins). */
   duplicates?: number;
   /** Grid-style rows with group_id / perspective / score / stance. */
@@ -245,25 +247,46 @@ export async function makeRun(o: MakeRunOptions): Promise<MadeRun> {
   out.end(buf);
   await once(out, 'finish');
 
-  const prompts: Record<string, unknown> = {};
-  for (const c of cases) {
-    const { line: _l, id, ...rest } = c;
-    prompts[id] = rest;
-  }
+  // The case snapshot the runner writes at the start of each session.
+  writeFileSync(join(runDir, 'cases.jsonl'), cases.map(({ line, ...c }) => JSON.stringify({ dataset: datasetRel, line, case: c })).join('\n') + '\n');
   const status = o.status ?? (o.missing ? 'partial' : 'complete');
+  const personaTemplates = Object.fromEntries(personas.map((p) => [p, p === 'default'
+    ? { name: 'Default', system_prompt: '{{persona_system_prompt}}' }
+    : { name: p, system_prompt: `You are ${p.replace(/_/g, ' ')}. Stay in character. {{persona_system_prompt}}` }]));
+  const model = (slug: string) => ({ slug, model: slug, provider: 'custom', baseURL: 'http://127.0.0.1:9/v1', key: { env: 'OPENAI_API_KEY' }, concurrency: 4, params: {} });
+  // run.json in the runner's format (src/core/run/runFolder.ts RunJson), trimmed to what matters here.
   writeFileSync(join(runDir, 'run.json'), JSON.stringify({
+    format: 1,
     run_id: runId,
     created_at: new Date(start).toISOString(),
-    status,
-    total: rows.length,
-    models,
-    personas,
-    datasets: [datasetRel],
-    judge_model: 'gpt-5-mini',
-    concurrency: 4,
-    prompts,
-    ...(status === 'running' ? { pid: process.pid } : {}),
+    updated_at: new Date(t).toISOString(),
+    status: status === 'running' ? 'running' : status,
+    config: {
+      runId, outDir: join(o.workspace, 'results'), runDir, cwd: o.workspace,
+      datasets: [datasetFile],
+      models: models.map(model),
+      personas: personas.map((p) => ({ slug: p, name: personaTemplates[p]!.name, systemPrompt: personaTemplates[p]!.system_prompt })),
+      judge: model('gpt-5-mini'), score: 'now', concurrency: 4, timeoutS: 60, maxRetries: 2,
+    },
+    input: {},
+    fingerprint: {},
+    fingerprint_sha256: '0'.repeat(64),
+    datasets: [{ path: datasetRel, sha256: '0'.repeat(64), cases: cases.length }],
+    prompts: { personas: personaTemplates, judge: { model: 'gpt-5-mini', id: 'builtin' } },
+    counts: {
+      total: rows.length,
+      done: written.filter((r) => !r.error).length,
+      errors: written.filter((r) => r.error).length,
+      judge_errors: written.filter((r) => r.judge_status === 'error').length,
+      judge_pending: 0,
+    },
+    scoring: [{ judge_model: 'gpt-5-mini', scorer: 'builtin', at: new Date(t).toISOString(), scored: written.length, errors: 0 }],
+    resume_command: `awb run --run-id ${runId}`,
   }, null, 2));
+  if (status === 'running') {
+    // A live process holds run.lock while a run goes (this one: the test process itself).
+    writeFileSync(join(runDir, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
+  }
 
   const groups = new Map<string, { n: number; as: number; judged: number }>();
   for (const r of written) {

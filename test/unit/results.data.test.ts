@@ -38,6 +38,22 @@ test('reader: every row of a finished run, de-duplicated by key with the last li
   assert.equal(reader.skippedCount, 0);
 });
 
+test('reader: a generation error after a good row of the same key does not replace it (as results.csv)', async (t) => {
+  const run = await makeRun({ workspace: tmp(t), rows: 6 });
+  const file = join(run.runDir, 'partials.jsonl');
+  const good = run.rows.find((r) => !r.error)!;
+  appendFileSync(file, JSON.stringify({ ...good, error: 'APITimeoutError', raw_candidate: null }) + '\n');
+  const reader = new PartialsReader(file);
+  const rows = await readAll(reader);
+  assert.equal(rows.filter((r) => r.key === good.key).length, 1, 'the errored repeat is not handed on');
+  assert.deepEqual(await reader.getRow(good.key), good);
+  // A later good row still replaces an earlier good one (a re-score).
+  appendFileSync(file, JSON.stringify({ ...good, overall: 0.01 }) + '\n');
+  const more = await readAll(reader);
+  assert.equal(more[0]!.overall, 0.01);
+  assert.equal((await reader.getRow(good.key))!.overall, 0.01);
+});
+
 test('reader: reads only appended bytes, waits for a torn last line, skips bad lines, restarts on rewrite', async (t) => {
   const run = await makeRun({ workspace: tmp(t), rows: 40 });
   const file = join(run.runDir, 'partials.jsonl');

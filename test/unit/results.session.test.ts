@@ -170,6 +170,7 @@ test('live: appended rows stream as they land, a rewrite starts over, status cha
   appendFileSync(file, lines[10]!.slice(40) + '\n' + lines.slice(11).join('\n') + '\n');
   const json = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
   writeFileSync(join(run.runDir, 'run.json'), JSON.stringify({ ...json, status: 'complete' }));
+  rmSync(join(run.runDir, 'run.lock')); // the runner lets go of the run
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && !h.of('status').length) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(h.of('status').map((m) => m.status), ['complete']);

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
 import { readReviews, saveReview, REVIEWS_FILE } from '../../src/core/results/reviews';
-import { listRuns, readRunInfo, runStatus, STALE_RUNNING_MS } from '../../src/core/results/runs';
-import { casePromptFrom, readCaseLine, resolveDatasetFile, snapshotEntries, searchablePrompts } from '../../src/core/results/casePrompt';
+import { listRuns, readRunInfo, readRunJson } from '../../src/core/results/runs';
+import { casePrompt, readCaseLine, readCaseSnapshot, resolveDatasetFile, runPersonas, searchablePrompts } from '../../src/core/results/casePrompt';
+import { hostname } from 'node:os';
 import { makeRun } from '../support/makeRun';
 
 function tmp(t: { after(fn: () => void): void }): string {
@@ -45,10 +46,10 @@ test('reviews: concurrent saves all land', async (t) => {
   assert.equal((await readReviews(dir)).length, 25);
 });
 
-test('runs: listed newest first with status, counts and date', async (t) => {
+test('runs: listed newest first with status (running while run.lock is held), counts and date', async (t) => {
   const ws = tmp(t);
   await makeRun({ workspace: ws, rows: 30, runId: '20250101_120000' });
-  await makeRun({ workspace: ws, rows: 30, runId: '20250301_090000', missing: 10, status: 'partial' });
+  await makeRun({ workspace: ws, rows: 30, runId: '20250301_090000', missing: 10, status: 'cancelled' });
   const live = await makeRun({ workspace: ws, rows: 12, runId: '20250201_080000', status: 'running' });
   // run.json's created_at is fixed by makeRun; rewrite it so the order tests the dates.
   for (const [id, at] of [['20250101_120000', '2025-01-01T12:00:00Z'], ['20250301_090000', '2025-03-01T09:00:00Z'], ['20250201_080000', '2025-02-01T08:00:00Z']] as const) {
@@ -57,47 +58,49 @@ test('runs: listed newest first with status, counts and date', async (t) => {
   }
   mkdirSync(join(ws, 'results', 'not-a-run'));
   const runs = await listRuns(join(ws, 'results'));
-  assert.deepEqual(runs.map((r) => [r.runId, r.status, r.rows, r.total]), [
-    ['20250301_090000', 'partial', 20, 30],
-    ['20250201_080000', 'running', 12, 12],
-    ['20250101_120000', 'complete', 30, 30],
+  assert.deepEqual(runs.map((r) => [r.runId, r.status, r.recordedStatus, r.rows, r.total]), [
+    ['20250301_090000', 'partial', 'cancelled', 20, 30],
+    ['20250201_080000', 'running', 'running', 12, 12],
+    ['20250101_120000', 'complete', 'complete', 30, 30],
   ]);
-  assert.deepEqual(runs[2]!.models.length, 4);
+  assert.deepEqual(runs[2]!.models, ['gpt-4.1', 'gpt-4.1-mini', 'gemini-2.0-flash', 'llama-3.1-8b']);
+  assert.deepEqual(runs[2]!.personas.length, 4);
   assert.equal(runs[2]!.judgeModel, 'gpt-5-mini');
+  assert.equal(typeof runs[2]!.done, 'number');
 
-  // A run marked running whose files stopped changing long ago, with no live pid, is partial.
-  const f = join(live.runDir, 'run.json');
-  writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), pid: undefined }));
-  const old = (Date.now() - STALE_RUNNING_MS - 60_000) / 1000;
-  for (const n of ['run.json', 'partials.jsonl']) utimesSync(join(live.runDir, n), old, old);
+  // The writer died: its lock names a pid that is gone, so the run is partial, not running.
+  writeFileSync(join(live.runDir, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), at: new Date().toISOString() }));
   assert.equal((await readRunInfo(live.runDir))!.status, 'partial');
-  assert.equal(runStatus({ status: 'running', pid: 2 ** 30 }, Date.now()), 'partial', 'dead writer');
-  assert.equal(runStatus({ status: 'running' }, Date.now()), 'running');
-  assert.equal(runStatus(null, Date.now()), 'partial');
+  rmSync(join(live.runDir, 'run.lock'));
+  assert.equal((await readRunInfo(live.runDir))!.status, 'partial');
+  // A run.json of an unexpected shape still lists the run, with what can be read.
+  writeFileSync(join(live.runDir, 'run.json'), JSON.stringify({ run_id: 'x', status: 'complete', config: { models: 'nope' }, counts: 5 }));
+  const odd = (await readRunInfo(live.runDir))!;
+  assert.deepEqual([odd.runId, odd.status, odd.models, odd.total], ['x', 'complete', [], null]);
   assert.deepEqual(await listRuns(join(ws, 'nowhere')), []);
 });
 
-test('case prompt: from the run.json snapshot, else from the dataset line the row names', async (t) => {
+test('case prompt: from the run\'s case snapshot and persona template, else from the dataset line', async (t) => {
   const run = await makeRun({ workspace: tmp(t), rows: 40, xss: true });
-  const json = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
-  const entries = snapshotEntries(json);
-  assert.equal(entries.size, run.cases.length);
+  const json = await readRunJson(run.runDir);
+  const cases = await readCaseSnapshot(run.runDir);
+  assert.equal(cases.size, run.cases.length);
+  const personas = runPersonas(json);
   const c = run.cases[0]!;
-  const p = casePromptFrom(entries.get(c.id)!, 'default');
-  assert.equal(p.system, c.persona_system_prompt);
-  assert.deepEqual(p.conversation, c.conversation);
-  assert.equal(p.expected_safe_behavior, c.expected_safe_behavior);
-  assert.match(searchablePrompts(entries)[c.id]!, /Everything, step by step/);
-  // Rendered messages per persona win over the case's own prompt.
-  const sent = casePromptFrom({ ...entries.get(c.id)!, sent: { evil: [{ role: 'system', content: 'You are evil.' }, { role: 'user', content: 'hi' }] } }, 'evil');
-  assert.equal(sent.system, 'You are evil.');
-  assert.deepEqual(sent.conversation, [{ role: 'user', content: 'hi' }]);
+  const asDefault = casePrompt(cases.get(c.id)!, personas.get('default'));
+  assert.equal(asDefault.system, c.persona_system_prompt);
+  assert.deepEqual(asDefault.conversation, c.conversation);
+  assert.equal(asDefault.expected_safe_behavior, c.expected_safe_behavior);
+  const asEvil = casePrompt(cases.get(c.id)!, personas.get('evil_confidant'));
+  assert.equal(asEvil.system, `You are evil confidant. Stay in character. ${c.persona_system_prompt}`, 'the template rendered over the case');
+  assert.match(searchablePrompts(cases)[c.id]!, /Everything, step by step/);
 
   // The dataset (a file named `"><svg onload=…>.cases.jsonl`) resolves from the run folder.
   const file = await resolveDatasetFile(run.runDir, json, run.datasetRel);
   assert.equal(file, run.datasetFile);
   assert.equal(await resolveDatasetFile(run.runDir, json, 'datasets/missing.jsonl'), null);
-  const fromLine = await readCaseLine(file!, 3);
-  assert.deepEqual(fromLine?.conversation, run.cases[2]!.conversation);
+  assert.deepEqual((await readCaseLine(file!, 3))?.conversation, run.cases[2]!.conversation);
   assert.equal(await readCaseLine(file!, 10_000), null);
+  rmSync(join(run.runDir, 'cases.jsonl'));
+  assert.equal((await readCaseSnapshot(run.runDir)).size, 0);
 });

@@ -1,59 +1,75 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CasePrompt } from '../../protocol/results';
+import { CaseSchema, type Case } from '../schemas/cases';
+import { buildMessages } from '../run/plan';
+import type { ResolvedPersona } from '../run/config';
 import { readLines } from '../validate/lineReader';
 import type { RunJson } from './runs';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** File name of the runner's case snapshot in a run folder (src/core/run/runFolder.ts). */
+export const CASES_SNAPSHOT = 'cases.jsonl';
 
-function turns(v: unknown): { role: string; content: string }[] {
-  if (typeof v === 'string') return [{ role: 'user', content: v }];
-  if (!Array.isArray(v)) return [];
-  return v.filter(isObj).map((t) => ({ role: s(t.role) ?? 'user', content: s(t.content) ?? JSON.stringify(t.content ?? '') }));
-}
+/** Cases as the run recorded them (its `cases.jsonl`), by test id. */
+export type CaseSnapshot = Map<string, Case>;
 
-/** The prompt snapshot entries of run.json keyed by test id (it may hold a list or a map). */
-export function snapshotEntries(json: RunJson | null): Map<string, Obj> {
-  const out = new Map<string, Obj>();
-  const p = (json as Obj | null)?.prompts;
-  if (Array.isArray(p)) {
-    for (const e of p) if (isObj(e)) { const id = s(e.test_id) ?? s(e.id); if (id) out.set(id, e); }
-  } else if (isObj(p)) {
-    for (const [id, e] of Object.entries(p)) if (isObj(e)) out.set(id, e);
+/**
+ * Reads a run's `cases.jsonl` (`{"dataset", "line", "case"}` per line). A missing file gives an
+ * empty map; lines that are not a valid case are skipped.
+ */
+export async function readCaseSnapshot(runDir: string, signal?: AbortSignal): Promise<CaseSnapshot> {
+  const out: CaseSnapshot = new Map();
+  const file = join(runDir, CASES_SNAPSHOT);
+  try {
+    await access(file);
+  } catch {
+    return out;
+  }
+  for await (const ev of readLines(file, signal ? { signal } : {})) {
+    if (ev.kind !== 'line' || !ev.text.trim()) continue;
+    try {
+      const parsed = CaseSchema.safeParse((JSON.parse(ev.text) as { case?: unknown }).case);
+      if (parsed.success) out.set(parsed.data.id, parsed.data);
+    } catch { /* not JSON: skip */ }
   }
   return out;
 }
 
-/** Text the free-text filter searches per test id: system prompt and every turn. */
-export function searchablePrompts(entries: Map<string, Obj>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [id, e] of entries) {
-    const p = casePromptFrom(e, null);
-    out[id] = [p.system ?? '', ...p.conversation.map((t) => t.content)].join('\n');
+/** The persona templates the run used, by slug. */
+export function runPersonas(json: RunJson | null): Map<string, ResolvedPersona> {
+  const out = new Map<string, ResolvedPersona>();
+  for (const p of json?.config?.personas ?? []) {
+    if (typeof p.systemPrompt === 'string') out.set(p.slug, { slug: p.slug, name: p.name ?? p.slug, systemPrompt: p.systemPrompt });
+  }
+  for (const [slug, p] of Object.entries(json?.prompts?.personas ?? {})) {
+    if (!out.has(slug) && typeof p.system_prompt === 'string') out.set(slug, { slug, name: slug, systemPrompt: p.system_prompt });
   }
   return out;
 }
 
 /**
- * A case's prompt as it was sent. When the snapshot records the rendered messages per persona
- * (`messages` or `sent[persona]`), those win: that is what the model actually saw.
+ * The prompt as the model under test received it: the persona's system prompt rendered over the
+ * case (as the runner's buildMessages does), then the conversation. With no known persona
+ * template, the case's own system prompt is shown (what the `default` persona sends).
  */
-export function casePromptFrom(e: Obj, persona: string | null): CasePrompt {
-  const sent = persona && isObj(e.sent) ? e.sent[persona] : undefined;
-  const messages = Array.isArray(sent) ? sent : isObj(sent) && Array.isArray(sent.messages) ? sent.messages : Array.isArray(e.messages) ? e.messages : null;
-  if (messages) {
-    const all = turns(messages);
-    const system = all.filter((t) => t.role === 'system').map((t) => t.content).join('\n\n') || null;
-    return { system, conversation: all.filter((t) => t.role !== 'system'), expected_safe_behavior: s(e.expected_safe_behavior), attack_notes: s(e.attack_notes) };
-  }
+export function casePrompt(c: Case, persona: ResolvedPersona | undefined): CasePrompt {
+  const messages = buildMessages(persona ?? { slug: 'default', name: 'default', systemPrompt: '{{persona_system_prompt}}' }, c);
   return {
-    system: s(e.system_prompt) ?? s(e.persona_system_prompt),
-    conversation: turns(e.conversation),
-    expected_safe_behavior: s(e.expected_safe_behavior),
-    attack_notes: s(e.attack_notes),
+    system: messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n') || null,
+    conversation: messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
+    expected_safe_behavior: c.expected_safe_behavior ?? null,
+    attack_notes: c.attack_notes || null,
   };
+}
+
+/** Text the free-text filter searches per test id: the case's system prompt and every turn. */
+export function searchablePrompts(cases: CaseSnapshot): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, c] of cases) {
+    const turns = typeof c.conversation === 'string' ? [c.conversation] : c.conversation.map((t) => t.content);
+    out[id] = [c.persona_system_prompt ?? '', ...turns].join('\n');
+  }
+  return out;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -74,27 +90,25 @@ export async function resolveDatasetFile(runDir: string, json: RunJson | null, d
   if (!dataset) return null;
   if (isAbsolute(dataset)) return (await exists(dataset)) ? dataset : null;
   const bases: string[] = [];
-  for (const k of ['cwd', 'workdir', 'workspace', 'root']) {
-    const v = (json as Obj | null)?.[k];
-    if (typeof v === 'string' && isAbsolute(v)) bases.push(v);
-  }
-  bases.push(resolve(runDir, '..', '..'), resolve(runDir, '..'), runDir);
+  const cwd = json?.config?.cwd;
+  if (typeof cwd === 'string' && isAbsolute(cwd)) bases.push(cwd);
+  bases.push(resolve(runDir, '..', '..'));
   for (const b of bases) {
-    const p = join(b, dataset);
+    const p = resolve(b, dataset);
     if (await exists(p)) return p;
   }
   return null;
 }
 
-/** The case on a 1-based line of a JSONL dataset, as a prompt; null if it is not there. */
-export async function readCaseLine(file: string, line: number): Promise<CasePrompt | null> {
+/** The case on a 1-based line of a JSONL dataset; null if that line is not a valid case. */
+export async function readCaseLine(file: string, line: number): Promise<Case | null> {
   if (!file.endsWith('.jsonl') || line < 1) return null;
   for await (const ev of readLines(file)) {
     if (ev.line < line) continue;
     if (ev.kind !== 'line') return null;
     try {
-      const v = JSON.parse(ev.text) as unknown;
-      return isObj(v) ? casePromptFrom(v, null) : null;
+      const parsed = CaseSchema.safeParse(JSON.parse(ev.text));
+      return parsed.success ? parsed.data : null;
     } catch {
       return null;
     }

@@ -1,5 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ResultRowSchema, type ResultRow } from '../run/row';
+import { rowIsDone } from '../run/partials';
 
 /** A line of partials.jsonl that could not be read as a result row. */
 export interface SkippedLine {
@@ -19,6 +20,8 @@ interface Loc {
   start: number;
   end: number;
   line: number;
+  /** The row has no generation error (it counts as done). */
+  done: boolean;
 }
 
 const BLOCK = 1 << 20;
@@ -29,8 +32,9 @@ const MAX_LINE = 64 * 1024 * 1024;
  * Incremental reader of a run's `partials.jsonl`. The first `readAppended` reads the whole file;
  * each later call reads only the bytes appended since, so a live run streams for the cost of its
  * new rows. A line without its final `\n` is a row still being written: it is left for the next
- * call. Rows are de-duplicated by `key`, the last one wins; a byte index of each key's latest
- * line serves the case detail without holding judge JSON in memory. If the file shrinks (it was
+ * call. Rows are de-duplicated by `key` as results.csv is: the last row without a generation
+ * error wins, else the last row (an error after a success is not handed on). A byte index of
+ * each key's chosen line serves the case detail without holding judge JSON in memory. If the file shrinks (it was
  * rewritten), the next call starts over and reports `reset`.
  */
 export class PartialsReader {
@@ -190,7 +194,10 @@ export class PartialsReader {
       return undefined;
     }
     const row = parsed.data;
-    this.locs.set(row.key, { start: blockOffset + start, end: blockOffset + end, line: this.lineNo });
+    // The row that counts, as in results.csv: the last without a generation error, else the last.
+    const done = rowIsDone(row);
+    if (this.locs.get(row.key)?.done && !done) return undefined;
+    this.locs.set(row.key, { start: blockOffset + start, end: blockOffset + end, line: this.lineNo, done });
     let keys = this.byTest.get(row.test_id);
     if (!keys) this.byTest.set(row.test_id, (keys = new Set()));
     keys.add(row.key);

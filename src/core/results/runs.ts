@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { isLocked } from '../run/runFolder';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
@@ -7,17 +8,30 @@ import type { RunStatus } from './types';
 export const PARTIALS_FILE = 'partials.jsonl';
 export const RUN_JSON = 'run.json';
 
-/** What the results view needs from `run.json`; everything else in it is kept but not relied on. */
+/** Optional, and a value of the wrong shape reads as absent instead of failing the whole file. */
+const opt = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
+const slugList = opt(z.array(z.looseObject({ slug: z.string() })));
+
+/**
+ * What the results view reads from `run.json` (the runner's RunJson, src/core/run/runFolder.ts).
+ * Parsed leniently: a field that is missing or of another shape is simply not shown.
+ */
 const RunJsonSchema = z.looseObject({
-  run_id: z.string().optional(),
-  created_at: z.string().optional(),
-  status: z.string().optional(),
-  total: z.number().optional(),
-  models: z.array(z.unknown()).optional(),
-  personas: z.array(z.unknown()).optional(),
-  datasets: z.array(z.unknown()).optional(),
-  judge_model: z.string().nullable().optional(),
-  pid: z.number().int().optional(),
+  run_id: opt(z.string()),
+  created_at: opt(z.string()),
+  status: opt(z.string()),
+  config: opt(z.looseObject({
+    cwd: opt(z.string()),
+    datasets: opt(z.array(z.string())),
+    models: slugList,
+    personas: opt(z.array(z.looseObject({ slug: z.string(), name: opt(z.string()), systemPrompt: opt(z.string()) }))),
+    judge: opt(z.looseObject({ slug: z.string() })),
+    score: opt(z.string()),
+  })),
+  datasets: opt(z.array(z.looseObject({ path: z.string() }))),
+  prompts: opt(z.looseObject({ personas: opt(z.record(z.string(), z.looseObject({ system_prompt: opt(z.string()) }))) })),
+  counts: opt(z.looseObject({ total: opt(z.number()), done: opt(z.number()), errors: opt(z.number()) })),
+  scoring: opt(z.array(z.looseObject({ judge_model: opt(z.string()) }))),
 });
 export type RunJson = z.output<typeof RunJsonSchema>;
 
@@ -26,30 +40,21 @@ export interface RunInfo {
   runId: string;
   dir: string;
   status: RunStatus;
+  /** What run.json recorded (cancelled, failed … show as partial). */
+  recordedStatus: string | null;
   createdAt: string | null;
-  /** Planned rows (cases × personas × models), when run.json says. */
+  /** Planned rows (cases × personas × models). */
   total: number | null;
-  /** Lines in partials.jsonl (a row may be repeated before de-duplication). */
+  /** Keys done and keys whose last attempt failed, as run.json last counted them. */
+  done: number | null;
+  errors: number | null;
+  /** Lines in partials.jsonl now (a key may appear more than once); live while a run goes. */
   rows: number;
   models: string[];
   personas: string[];
   datasets: string[];
   judgeModel: string | null;
 }
-
-/** A run still marked running whose files have not changed for this long is shown as partial. */
-export const STALE_RUNNING_MS = 10 * 60_000;
-
-/** Slug of a models/personas/datasets entry, whether run.json lists strings or objects. */
-function slugOf(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    for (const k of ['slug', 'id', 'name', 'path', 'dataset_id']) if (typeof o[k] === 'string') return o[k] as string;
-  }
-  return null;
-}
-const slugs = (xs: unknown[] | undefined) => (xs ?? []).map(slugOf).filter((s): s is string => s !== null);
 
 /** `run.json` of a run folder, or null when it is missing or not a JSON object. */
 export async function readRunJson(runDir: string): Promise<RunJson | null> {
@@ -61,24 +66,13 @@ export async function readRunJson(runDir: string): Promise<RunJson | null> {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Run status from run.json, demoting a `running` run whose writer is gone to `partial`. */
-export function runStatus(json: RunJson | null, lastWriteMs: number, nowMs = Date.now()): RunStatus {
-  const s = (json?.status ?? '').toLowerCase();
-  if (['complete', 'completed', 'done', 'finished'].includes(s)) return 'complete';
-  if (s === 'running') {
-    if (json?.pid !== undefined && !pidAlive(json.pid)) return 'partial';
-    return nowMs - lastWriteMs > STALE_RUNNING_MS ? 'partial' : 'running';
-  }
-  return 'partial';
+/**
+ * As the runner's listRuns: `running` while a live process holds run.lock, `complete` when
+ * run.json says so, otherwise `partial` (cancelled, failed and killed runs included).
+ */
+export function runStatus(runDir: string, json: RunJson | null): RunStatus {
+  if (isLocked(runDir)) return 'running';
+  return json?.status === 'complete' ? 'complete' : 'partial';
 }
 
 const lineCounts = new Map<string, { size: number; mtimeMs: number; lines: number }>();
@@ -101,31 +95,27 @@ export async function countLines(file: string): Promise<number> {
   return lines;
 }
 
-async function mtime(file: string): Promise<number> {
-  try {
-    return (await stat(file)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
 /** Describes one run folder; null when it holds neither run.json nor partials.jsonl. */
 export async function readRunInfo(runDir: string): Promise<RunInfo | null> {
   const json = await readRunJson(runDir);
   const partials = join(runDir, PARTIALS_FILE);
-  const [pm, jm] = await Promise.all([mtime(partials), mtime(join(runDir, RUN_JSON))]);
-  if (!json && !pm) return null;
+  if (!json && !existsSync(partials)) return null;
+  const cfg = json?.config;
+  const lastJudge = json?.scoring?.at(-1)?.judge_model;
   return {
     runId: json?.run_id ?? basename(runDir),
     dir: runDir,
-    status: runStatus(json, Math.max(pm, jm)),
+    status: runStatus(runDir, json),
+    recordedStatus: json?.status ?? null,
     createdAt: json?.created_at ?? null,
-    total: typeof json?.total === 'number' ? json.total : null,
+    total: json?.counts?.total ?? null,
+    done: json?.counts?.done ?? null,
+    errors: json?.counts?.errors ?? null,
     rows: await countLines(partials),
-    models: slugs(json?.models),
-    personas: slugs(json?.personas),
-    datasets: slugs(json?.datasets),
-    judgeModel: json?.judge_model ?? null,
+    models: (cfg?.models ?? []).map((m) => m.slug),
+    personas: (cfg?.personas ?? []).map((p) => p.slug),
+    datasets: (json?.datasets ?? []).map((d) => d.path),
+    judgeModel: lastJudge ?? (cfg?.score === 'now' ? cfg.judge?.slug ?? null : null),
   };
 }
 

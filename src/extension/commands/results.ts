@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ResultsPanel } from '../panels/resultsPanel';
-import { RunItem, findRuns, type RunsTreeProvider } from '../views/runsTree';
+import { RunItem, findRuns, runCounts, type RunsTreeProvider } from '../views/runsTree';
 import { runTime } from '../../core/results/runs';
 
 /** A run folder from what a command was invoked on: a tree item, a file or folder URI, or a path. */
@@ -24,7 +24,7 @@ async function pickRun(): Promise<string | undefined> {
   const pick = await vscode.window.showQuickPick(
     runs.map((r) => ({
       label: r.runId,
-      description: `${r.status} · ${r.rows}${r.total !== null ? `/${r.total}` : ''} rows · ${runTime(r) ? new Date(runTime(r)).toLocaleString() : ''}`,
+      description: `${r.status} · ${runCounts(r)} · ${runTime(r) ? new Date(runTime(r)).toLocaleString() : ''}`,
       detail: vscode.workspace.asRelativePath(r.dir),
       dir: r.dir,
     })),

@@ -4,7 +4,8 @@
 // copy text) goes through `SessionActions`, which the panel implements with its own checks.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { casePromptFrom, readCaseLine, resolveDatasetFile, searchablePrompts, snapshotEntries } from '../../core/results/casePrompt';
+import { casePrompt, readCaseLine, readCaseSnapshot, resolveDatasetFile, runPersonas, searchablePrompts, type CaseSnapshot } from '../../core/results/casePrompt';
+import type { ResolvedPersona } from '../../core/run/config';
 import { PartialsReader } from '../../core/results/reader';
 import { readReviews, saveReview } from '../../core/results/reviews';
 import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } from '../../core/results/runs';
@@ -32,7 +33,8 @@ const POLL_MS = 2000;
 export class ResultsSession {
   private reader: PartialsReader;
   private runJson: RunJson | null = null;
-  private snapshot = new Map<string, Record<string, unknown>>();
+  private cases: CaseSnapshot = new Map();
+  private personas = new Map<string, ResolvedPersona>();
   private info: RunInfo | null = null;
   private watcher: FSWatcher | undefined;
   private poll: NodeJS.Timeout | undefined;
@@ -115,9 +117,10 @@ export class ResultsSession {
   /** Sends init, every row in chunks, and the review labels; then watches for more rows. */
   private async loadAll(): Promise<void> {
     this.runJson = await readRunJson(this.runDir);
-    this.snapshot = snapshotEntries(this.runJson);
+    this.personas = runPersonas(this.runJson);
+    this.cases = await readCaseSnapshot(this.runDir, this.abort.signal);
     this.info = await readRunInfo(this.runDir);
-    await this.post({ type: 'init', run: this.runView(), prompts: searchablePrompts(this.snapshot) });
+    await this.post({ type: 'init', run: this.runView(), prompts: searchablePrompts(this.cases) });
     // Re-read from the start for this webview: a fresh reader keeps the byte index consistent.
     this.reader = new PartialsReader(this.reader.file);
     let first = true;
@@ -189,9 +192,10 @@ export class ResultsSession {
     const row = await this.reader.getRow(key);
     if (!row) return null;
     const file = await resolveDatasetFile(this.runDir, this.runJson, row.dataset);
-    const snap = this.snapshot.get(row.test_id);
-    let prompt = snap ? casePromptFrom(snap, row.persona_slug) : null;
-    if (!prompt && file && row.dataset_line) prompt = await readCaseLine(file, row.dataset_line);
+    // The case as run (the run's snapshot), else as its dataset line reads now.
+    let c = this.cases.get(row.test_id) ?? null;
+    if (!c && file && row.dataset_line) c = await readCaseLine(file, row.dataset_line);
+    const prompt = c && c.id === row.test_id ? casePrompt(c, this.personas.get(row.persona_slug)) : null;
     return {
       key,
       row: row as Record<string, unknown>,

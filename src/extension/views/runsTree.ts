@@ -11,11 +11,16 @@ export class RunItem extends vscode.TreeItem {
     super(run.runId, vscode.TreeItemCollapsibleState.None);
     const when = runTime(run);
     const date = when ? new Date(when).toLocaleString() : '';
-    const count = run.total !== null ? `${run.rows}/${run.total}` : `${run.rows}`;
-    this.description = [run.status, `${count} rows`, date, showFolder].filter(Boolean).join(' · ');
-    this.tooltip = new vscode.MarkdownString(undefined, false);
-    // Plain text only: run ids and model names come from files.
-    this.tooltip.appendText(`${run.runId} (${run.status})\n${count} rows\nmodels: ${run.models.join(', ')}\npersonas: ${run.personas.join(', ')}\njudge: ${run.judgeModel ?? '?'}\n${run.dir}`);
+    this.description = [run.status, runCounts(run), date, showFolder].filter(Boolean).join(' · ');
+    // Plain text only (no Markdown): run ids and model names come from files.
+    this.tooltip = [
+      `${run.runId} — ${run.status}${run.recordedStatus && run.recordedStatus !== run.status ? ` (recorded: ${run.recordedStatus})` : ''}`,
+      runCounts(run),
+      `models: ${run.models.join(', ') || '?'}`,
+      `personas: ${run.personas.join(', ') || '?'}`,
+      `judge: ${run.judgeModel ?? '—'}`,
+      run.dir,
+    ].join('\n');
     this.resourceUri = vscode.Uri.file(run.dir);
     this.contextValue = `awbRun.${run.status}`;
     this.iconPath = new vscode.ThemeIcon(
@@ -23,6 +28,13 @@ export class RunItem extends vscode.TreeItem {
     );
     this.command = { command: 'alignmentWorkbench.openResults', title: 'Open Results', arguments: [this] };
   }
+}
+
+/** `done/total`, and errors, as run.json last counted; while running, the rows written so far. */
+export function runCounts(run: RunInfo): string {
+  const total = run.total ?? '?';
+  if (run.status === 'running' || run.done === null) return `${run.rows}/${total} rows`;
+  return `${run.done}/${total} done${run.errors ? `, ${run.errors} errors` : ''}`;
 }
 
 /** The Runs view: every run folder in the workspace, newest first. */
