@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
-import { makeNonce, renderResultsHtml } from '../../src/extension/panels/html';
+import { makeNonce, renderResultsHtml, resultsWebviewOptionsFor } from '../../src/extension/panels/html';
 
 const cspSource = 'https://file+.vscode-resource.vscode-cdn.net';
 function render(nonce = makeNonce()) {
@@ -79,6 +79,14 @@ test('attribute values are escaped and a bad panel id is left out', () => {
   assert.equal(doc.querySelectorAll('script').length, 1);
   assert.equal(doc.querySelector('svg'), null);
   assert.equal(doc.body.getAttribute('data-panel-id'), null);
+});
+
+test('panel options: scripts only; no command URIs or forms; resources only from dist/ and media/', () => {
+  const o = resultsWebviewOptionsFor();
+  assert.equal(o.enableScripts, true);
+  assert.equal(o.enableCommandUris, false);
+  assert.equal(o.enableForms, false);
+  assert.deepEqual(o.localResourceRoots, ['dist', 'media']);
 });
 
 function files(dir: string): string[] {

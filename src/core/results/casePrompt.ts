@@ -82,22 +82,24 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /**
- * The dataset file a row names, resolved from the run's own files only: against the working
- * folder run.json records, else the folder that holds `results/<run_id>`. Null when no such
- * file exists. The caller still decides whether the file may be opened (workspace only).
+ * Files the dataset a row names could be, from the run's own files only: the path as recorded
+ * if absolute, else relative to the working folder run.json records, then to the folder that
+ * holds `results/<run_id>` (a run folder copied elsewhere). Only files that exist, best first;
+ * the caller still decides which may be opened (workspace only).
  */
+export async function datasetCandidates(runDir: string, json: RunJson | null, dataset: string | null | undefined): Promise<string[]> {
+  if (!dataset) return [];
+  const paths = isAbsolute(dataset)
+    ? [dataset]
+    : [json?.config?.cwd, resolve(runDir, '..', '..')].filter((b): b is string => typeof b === 'string' && isAbsolute(b)).map((b) => resolve(b, dataset));
+  const out: string[] = [];
+  for (const p of new Set(paths)) if (await exists(p)) out.push(p);
+  return out;
+}
+
+/** The first existing candidate of {@link datasetCandidates}, or null. */
 export async function resolveDatasetFile(runDir: string, json: RunJson | null, dataset: string | null | undefined): Promise<string | null> {
-  if (!dataset) return null;
-  if (isAbsolute(dataset)) return (await exists(dataset)) ? dataset : null;
-  const bases: string[] = [];
-  const cwd = json?.config?.cwd;
-  if (typeof cwd === 'string' && isAbsolute(cwd)) bases.push(cwd);
-  bases.push(resolve(runDir, '..', '..'));
-  for (const b of bases) {
-    const p = resolve(b, dataset);
-    if (await exists(p)) return p;
-  }
-  return null;
+  return (await datasetCandidates(runDir, json, dataset))[0] ?? null;
 }
 
 /** The case on a 1-based line of a JSONL dataset; null if that line is not a valid case. */

@@ -2,22 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { makeNonce, renderResultsHtml } from './html';
+import { makeNonce, renderResultsHtml, resultsWebviewOptionsFor } from './html';
 import { ResultsSession, type SessionActions } from './resultsSession';
 import type { HostMessage } from '../../protocol/results';
 
 const STATE_KEY = 'alignmentWorkbench.results.panels';
 
-/** Panel options: scripts on, nothing else; resources only from dist/ and media/. */
+/** Panel options (see resultsWebviewOptionsFor) with Uris. */
 export function resultsWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    enableCommandUris: false,
-    enableForms: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-    // 100,000 rows are costly to stream again each time the tab is shown.
-    retainContextWhenHidden: true,
-  };
+  const o = resultsWebviewOptionsFor();
+  return { ...o, localResourceRoots: o.localResourceRoots.map((d) => vscode.Uri.joinPath(extensionUri, d)) };
 }
 
 /** True when `file` (after resolving symlinks) is inside one of the open workspace folders. */

@@ -4,7 +4,7 @@
 // copy text) goes through `SessionActions`, which the panel implements with its own checks.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { casePrompt, readCaseLine, readCaseSnapshot, resolveDatasetFile, runPersonas, searchablePrompts, type CaseSnapshot } from '../../core/results/casePrompt';
+import { casePrompt, datasetCandidates, readCaseLine, readCaseSnapshot, runPersonas, searchablePrompts, type CaseSnapshot } from '../../core/results/casePrompt';
 import type { ResolvedPersona } from '../../core/run/config';
 import { PartialsReader } from '../../core/results/reader';
 import { readReviews, saveReview } from '../../core/results/reviews';
@@ -184,14 +184,20 @@ export class ResultsSession {
   private async datasetTarget(key: string): Promise<{ file: string; line: number | null } | null> {
     const row = await this.reader.getRow(key);
     if (!row) return null;
-    const file = await resolveDatasetFile(this.runDir, this.runJson, row.dataset);
+    const file = await this.datasetFile(row.dataset);
     return file ? { file, line: row.dataset_line ?? null } : null;
+  }
+
+  /** The dataset file of a row: the first candidate the editor may open, else the first found. */
+  private async datasetFile(dataset: string): Promise<string | null> {
+    const found = await datasetCandidates(this.runDir, this.runJson, dataset);
+    return found.find((f) => this.actions.canOpen(f)) ?? found[0] ?? null;
   }
 
   private async caseDetail(key: string): Promise<CaseDetail | null> {
     const row = await this.reader.getRow(key);
     if (!row) return null;
-    const file = await resolveDatasetFile(this.runDir, this.runJson, row.dataset);
+    const file = await this.datasetFile(row.dataset);
     // The case as run (the run's snapshot), else as its dataset line reads now.
     let c = this.cases.get(row.test_id) ?? null;
     if (!c && file && row.dataset_line) c = await readCaseLine(file, row.dataset_line);
