@@ -218,7 +218,8 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const isMain = typeof require !== 'undefined' && require.main === module;
+// Bundled into another program, `require.main === module` is true there too: check the script name.
+const isMain = typeof require !== 'undefined' && require.main === module && /fakeOpenAI\.[cm]?[jt]s$/.test(process.argv[1] ?? '');
 if (isMain) {
   const script = arg('--script');
   const models = script ? (JSON.parse(readFileSync(script, 'utf8')) as { models?: FakeOptions['models'] }).models : undefined;

@@ -134,6 +134,7 @@ describe('atomic writes and the state DB', () => {
       db.checkpoint({ offset: 10, line: 1 });
       db.markDone('b|p|m'); // after export: prepared statements must still work
       assert.ok(db.has('b|p|m'));
+      assert.equal(db.journalMode(), 'off', 'pragmas are re-applied after an export');
       db.checkpoint({ offset: 20, line: 2 });
       db.close();
       const again = await StateDb.open(file);

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { relative } from 'node:path';
 import {
   ConfigError, DataError, PartialsCorruptError, ResumeMismatchError, RunLockedError, formatProgress, resolveRunConfig, runBenchmark,
@@ -31,6 +33,23 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
 Flags override the bench file. "awb run --run-id ID" alone resumes with the run's stored inputs.
 Ctrl+C stops cleanly (state saved, resumable); a second Ctrl+C exits at once.
 Exit 0 when complete, 1 on errors or a partial run, 2 on usage errors, 130 when cancelled.`;
+
+/**
+ * Memory settings for a CLI process that owns its heap (never used in the extension host):
+ * sql.js's WebAssembly stays on V8's baseline compiler (the optimising tier costs ~40 MB of
+ * compiled code for a one-off run), and a full GC is exposed for the runner to call between
+ * phases, so peak RSS tracks live data rather than V8's lazy collection of call garbage.
+ */
+export function cliGarbageCollector(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--liftoff-only');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
@@ -189,7 +208,8 @@ export const runCommand: Command = async (argv, io) => {
   process.on('SIGINT', onSigint);
   let summary: RunSummary;
   try {
-    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env });
+    const gc = cliGarbageCollector();
+    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}) });
   } catch (err) {
     printer.end();
     if (err instanceof DataError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError || err instanceof ConfigError) {

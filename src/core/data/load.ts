@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { BUILTIN_PERSONAS } from '../personas/builtin';
 import { BenchSchema, type Bench } from '../schemas/bench';
-import { CaseSchema, CasesYamlSchema, type Case } from '../schemas/cases';
+import { CasesYamlSchema, type Case } from '../schemas/cases';
 import { DatasetCardSchema } from '../schemas/card';
 import { ModelsFileSchema, type ModelEntry } from '../schemas/models';
 import { PersonasFileSchema, type PersonasFile } from '../schemas/personas';
@@ -103,7 +103,8 @@ export async function loadCases(
   if (/\.jsonl$/i.test(file)) {
     diagnostics = await validateCasesJsonlFile(file, {
       displayName: name,
-      onCase: (jc) => take({ case: CaseSchema.parse(jc.value), line: jc.line }),
+      // The validator already parsed the line with CaseSchema (defaults applied).
+      onCase: (jc) => take({ case: jc.value as Case, line: jc.line }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } else {

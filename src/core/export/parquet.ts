@@ -33,10 +33,10 @@ export function parquetRecord(row: ResultRow): Record<string, unknown> {
 }
 
 /**
- * Streams rows into a Parquet file (row groups of 10,000, so memory stays bounded). The caller
+ * Streams rows into a Parquet file (row groups of 2,000, so memory stays bounded). The caller
  * writes to a temp path and renames it.
  */
 export async function writeParquet(path: string, rows: Iterable<ResultRow>): Promise<void> {
   const records = (function* () { for (const r of rows) yield parquetRecord(r); })();
-  await parquetWriteRows({ writer: fileWriter(path), rows: records, columns: PARQUET_COLUMNS, rowGroupSize: 10_000, createdBy: 'alignment-workbench' });
+  await parquetWriteRows({ writer: fileWriter(path), rows: records, columns: PARQUET_COLUMNS, rowGroupSize: 2_000, createdBy: 'alignment-workbench' });
 }

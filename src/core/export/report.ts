@@ -22,9 +22,10 @@ export interface ReportResult {
  * The latest row of each key: the last row without a generation error when there is one, else
  * the last row. Returns the byte offsets of the chosen lines.
  */
-export function chooseRows(partials: string): { chosen: Set<number>; tornTail: boolean } {
+export function chooseRows(partials: string, collectGarbage?: () => void): { chosen: Set<number>; tornTail: boolean } {
   const best = new Map<string, { offset: number; done: boolean }>();
-  const scan = scanPartials(partials, { offset: 0, line: 0 }, (row, _line, offset) => {
+  const scan = scanPartials(partials, { offset: 0, line: 0 }, (row, line, offset) => {
+    if (line % 20_000 === 0) collectGarbage?.();
     const done = rowIsDone(row);
     const prev = best.get(row.key);
     if (!prev || done || !prev.done) best.set(row.key, { offset, done });
@@ -46,9 +47,10 @@ export function* chosenRows(partials: string, chosen: Set<number>): Generator<Re
  * exactly once, whatever state the run was left in; each file written atomically. Updates the
  * counts in run.json when there is one.
  */
-export async function buildReport(runDir: string): Promise<ReportResult> {
+export async function buildReport(runDir: string, opts: { collectGarbage?: () => void } = {}): Promise<ReportResult> {
   const partials = join(runDir, RUN_FILES.partials);
-  const { chosen, tornTail } = existsSync(partials) ? chooseRows(partials) : { chosen: new Set<number>(), tornTail: false };
+  const { chosen, tornTail } = existsSync(partials) ? chooseRows(partials, opts.collectGarbage) : { chosen: new Set<number>(), tornTail: false };
+  opts.collectGarbage?.();
   const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
   const summary = new SummaryBuilder();
   const csvPath = join(runDir, RUN_FILES.csv);
@@ -72,7 +74,7 @@ export async function buildReport(runDir: string): Promise<ReportResult> {
     // One pass over partials feeds the three outputs.
     const tee = function* (): Generator<ResultRow> {
       for (const row of chosenRows(partials, chosen)) {
-        rows++;
+        if (++rows % 10_000 === 0) opts.collectGarbage?.();
         if (!rowIsDone(row)) counts.errors++;
         else {
           counts.done++;

@@ -141,14 +141,20 @@ export class ModelClient {
     const started = performance.now();
     const m = this.o.model;
     const params = extra.params === false ? {} : m.params;
+    // The SDK adds an abort listener per attempt and never removes it; give it a signal that
+    // lives for this call only, or listeners pile up on the run's signal (O(n²) over a run).
+    const local = new AbortController();
+    const forward = () => local.abort(signal?.reason);
+    if (signal?.aborted) local.abort(signal.reason);
+    else signal?.addEventListener('abort', forward, { once: true });
     try {
       const res = await callContext.run(ctx, () =>
         raceAbort(
           this.sdk.chat.completions.create(
             { model: m.model, messages, ...params },
-            { signal, maxRetries: this.o.maxRetries, timeout: this.o.timeoutMs },
+            { signal: local.signal, maxRetries: this.o.maxRetries, timeout: this.o.timeoutMs },
           ),
-          signal,
+          local.signal,
         ),
       );
       this.o.gate.onSuccess();
@@ -161,7 +167,9 @@ export class ModelClient {
         ...(choice?.finish_reason ? { finishReason: choice.finish_reason } : {}),
       };
     } catch (err) {
-      throw classify(err, ctx, signal, this.o.secrets());
+      throw classify(err, ctx, local.signal, this.o.secrets());
+    } finally {
+      signal?.removeEventListener('abort', forward);
     }
   }
 }

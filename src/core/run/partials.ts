@@ -79,8 +79,9 @@ export class PartialsWriter {
     this.lineCount = lines;
   }
 
-  append(row: ResultRow): void {
-    const buf = Buffer.from(JSON.stringify(row) + '\n', 'utf8');
+  /** Appends one row (or its JSON text, when the caller already serialised it). */
+  append(row: ResultRow | string): void {
+    const buf = Buffer.from((typeof row === 'string' ? row : JSON.stringify(row)) + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     this.bytes += buf.length;

@@ -45,7 +45,7 @@ class ChunkWriter {
 export async function prepareData(
   cfg: ResolvedRunConfig,
   scorer: Scorer<unknown>,
-  opts: { snapshotFile?: string; signal?: AbortSignal; onCase?: (c: SnapshotCase) => void } = {},
+  opts: { snapshotFile?: string; signal?: AbortSignal; onCase?: (c: SnapshotCase) => void; collectGarbage?: () => void } = {},
 ): Promise<PreparedData> {
   const diagnostics: Diagnostic[] = [];
   const datasets: PreparedData['datasets'] = [];
@@ -66,6 +66,7 @@ export async function prepareData(
             return;
           }
           firstSeen.set(c.id, where);
+          if (firstSeen.size % 20_000 === 0) opts.collectGarbage?.();
           const snap: SnapshotCase = { dataset: display, line, case: c };
           out?.write(JSON.stringify(snap) + '\n');
           opts.onCase?.(snap);

@@ -37,6 +37,12 @@ export interface RunOptions {
   scorer?: Scorer<unknown>;
   /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
   checkpointMs?: number;
+  /**
+   * Called between phases and about once a second while running. A process that owns its heap
+   * (the CLI) passes a full GC here: V8 otherwise lets garbage from 100,000s of calls pile up
+   * before collecting it, which is what peak memory measures. The extension leaves it unset.
+   */
+  collectGarbage?: () => void;
   /** Retry-After above this pauses the model's queue (default 60 s). */
   longRetryAfterMs?: number;
   clock?: Clock;
@@ -102,7 +108,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const snapTmp = tempPathFor(files.cases);
   let prepared;
   try {
-    prepared = await prepareData(cfg, scorer, { snapshotFile: snapTmp, ...(opts.signal ? { signal: opts.signal } : {}) });
+    prepared = await prepareData(cfg, scorer, { snapshotFile: snapTmp, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
     const existing = readRunJson(dir);
     if (existing) {
       const changes = diffFingerprints(existing.fingerprint, prepared.fingerprint);
@@ -112,6 +118,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   } finally {
     rmSync(snapTmp, { force: true });
   }
+  opts.collectGarbage?.();
   for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
 
   // 2. Keys: resolved once, kept in memory only, and redacted from everything written.
@@ -192,10 +199,11 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     const rate = session.completed + session.errors ? (session.completed + session.errors) / Math.max(0.001, (t - t0) / 1000) : 0;
     emit({ phase: 'running', done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined, inFlight, ...(lastRow ? { lastRow } : {}) });
   };
-  const scrub = (row: ResultRow): ResultRow => {
+  // Defence in depth: a row that somehow contains a key (a model echoing it) is redacted.
+  const serialise = (row: ResultRow): string => {
     const text = JSON.stringify(row);
-    for (const s of secrets) if (text.includes(s)) return JSON.parse(redact(text, secrets)) as ResultRow;
-    return row;
+    for (const s of secrets) if (text.includes(s)) return redact(text, secrets);
+    return text;
   };
   const checkpoint = () => {
     try {
@@ -207,6 +215,8 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   };
   const timer = setInterval(checkpoint, opts.checkpointMs ?? 5000);
   timer.unref?.();
+  const gcTimer = opts.collectGarbage ? setInterval(opts.collectGarbage, 1000) : undefined;
+  gcTimer?.unref?.();
 
   const runKey = async (m: ResolvedModel, persona: ResolvedRunConfig['personas'][number], snap: SnapshotCase): Promise<void> => {
     const row = baseRow(cfg.runId, snap, persona.slug, m.slug, m.model, now());
@@ -240,7 +250,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       inFlight--;
     }
     row.completed_at = now();
-    writer.append(scrub(row));
+    writer.append(serialise(row));
     const stats = perModel[m.slug]!;
     stats.attempts += row.attempts;
     if (row.error === null) {
@@ -260,7 +270,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
 
   const pipeline = async (m: ResolvedModel): Promise<void> => {
     // Enough tasks queued to keep every slot busy, few enough to keep memory flat.
-    const window = 2 * cfg.concurrency + m.concurrency + 4;
+    const window = Math.min(cfg.concurrency, m.concurrency) + cfg.concurrency + 4;
     const running = new Set<Promise<void>>();
     outer: for (const l of scanJsonl(files.cases)) {
       if (ac.signal.aborted) break;
@@ -285,6 +295,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     progress(undefined, true);
   } finally {
     clearInterval(timer);
+    if (gcTimer) clearInterval(gcTimer);
     opts.signal?.removeEventListener('abort', onUserAbort);
     for (const m of cfg.models) perModel[m.slug]!.concurrencyDecreases = pool.gate(m.slug)?.decreases ?? 0;
     pool.dispose();
@@ -299,7 +310,8 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   let artifacts: string[] = [];
   let counts = { ...runJson.counts, done };
   try {
-    const report = await buildReport(dir);
+    opts.collectGarbage?.();
+    const report = await buildReport(dir, opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {});
     artifacts = report.files;
     counts = { total, ...report.counts };
   } catch (err) {
