@@ -37,8 +37,8 @@ async function startServerProcess(latencyMs: number): Promise<{ url: string; sto
   return { url, stop: () => child.kill() };
 }
 
-async function throughput(): Promise<void> {
-  const latency = 50, concurrency = 64, cases = 2000;
+async function throughput(latency: number): Promise<void> {
+  const concurrency = 64, cases = 2000;
   const server = await startServerProcess(latency);
   const dir = mkdtempSync(join(tmpdir(), 'awb-bench-'));
   try {
@@ -50,14 +50,17 @@ async function throughput(): Promise<void> {
     cfg.judge.concurrency = concurrency;
     let firstCall = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const s = await runBenchmark(cfg, { env, onProgress: (p) => { if (p.phase === 'running' && !firstCall) firstCall = performance.now(); } });
     const total = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     const calls = s.session.calls;
     const ideal = (calls * latency) / concurrency;
     console.log(`throughput: ${cases} cases, ${calls} calls (generation + judge), latency ${latency} ms, concurrency ${concurrency}`);
     console.log(`  ideal schedule ${(ideal / 1000).toFixed(2)} s; whole run ${(total / 1000).toFixed(2)} s (load, calls, export) = ${(total / ideal).toFixed(3)}× ideal`);
     const runningMs = total - (firstCall - t0);
     console.log(`  from the first call to the end (incl. CSV/Parquet export) ${(runningMs / 1000).toFixed(2)} s = ${(runningMs / ideal).toFixed(3)}× ideal (target ≤ 1.25×)`);
+    console.log(`  runner CPU ${((cpu.user + cpu.system) / 1000 / calls).toFixed(2)} ms per call (SDK, fetch, judge parsing, append, mark) on one event loop`);
   } finally {
     server.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -166,6 +169,11 @@ async function marking(): Promise<void> {
   }
 }
 
+/** Only the throughput figure at a given latency. */
+export async function throughputOnly(latency = Number(process.env.AWB_BENCH_LATENCY ?? 50)): Promise<void> {
+  await throughput(latency);
+}
+
 /** Only the memory figure (e.g. AWB_BENCH_CASES=20000 for a quick look). */
 export async function memoryOnly(): Promise<void> {
   await memory();
@@ -173,6 +181,7 @@ export async function memoryOnly(): Promise<void> {
 
 export async function run(): Promise<void> {
   await marking();
-  await throughput();
+  await throughput(200);
+  await throughput(50);
   await memory();
 }

@@ -122,12 +122,12 @@ describe('awb run (the built CLI)', () => {
       const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
       while (trials < 30 && performance.now() < deadline) {
         const id = `k${trials}`;
-        // One to three sessions killed at random points (0–1.5 s: start-up, loading, calls,
+        // One to three sessions killed at random points (0–0.9 s: start-up, loading, calls,
         // appends, checkpoints, export), then a final session that runs to the end.
         const sessions = 1 + Math.floor(rand() * 3);
         for (let s = 0; s < sessions; s++) {
           const { child, done } = spawnCli(runArgs(id), dir);
-          const at = rand() * 1500;
+          const at = rand() * 900;
           const timer = setTimeout(() => { child.kill('SIGKILL'); }, at);
           const r = await done;
           clearTimeout(timer);

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import OpenAI from 'openai';
 import { redact, type Logger } from '../log';
 import { isLoopback, type ResolvedModel } from './models';
@@ -47,7 +46,10 @@ interface CallContext {
   quota?: boolean;
 }
 
-const callContext = new AsyncLocalStorage<CallContext>();
+// The per-call context rides in the request init (the SDK spreads a request's `fetchOptions`
+// into what it hands to fetch): cheaper than AsyncLocalStorage, whose promise hooks tax every
+// promise in the process.
+type InitWithCall = RequestInit & { awbCall?: CallContext };
 
 export interface ClientOptions {
   model: ResolvedModel;
@@ -90,9 +92,9 @@ export class ModelClient {
 
   constructor(private readonly o: ClientOptions) {
     const baseFetch = o.fetch ?? globalThis.fetch;
-    const hookedFetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const ctx = callContext.getStore();
-      const signal = init?.signal ?? undefined;
+    const hookedFetch = async (url: string | URL | Request, initWithCall?: InitWithCall): Promise<Response> => {
+      const { awbCall: ctx, ...init } = initWithCall ?? {};
+      const signal = init.signal ?? undefined;
       if (ctx && ctx.attempts > 0) {
         await o.gate.waitUnpaused(signal);
         for (const b of o.buckets) await b.take(signal);
@@ -117,7 +119,12 @@ export class ModelClient {
       return res;
     };
     const apiKey = o.apiKey ?? (isLoopback(o.model.baseURL) ? 'none' : undefined);
-    const sdkLog = (m: unknown) => o.log.debug(redact(`openai: ${String(m)}`, o.secrets()));
+    const sdkLog = (m: unknown) => {
+      const text = String(m);
+      // One line per successful request is noise (and redacting it costs per call); keep retries and failures.
+      if (text.includes(' succeeded with status ')) return;
+      o.log.debug(redact(`openai: ${text}`, o.secrets()));
+    };
     this.sdk = new OpenAI({
       apiKey: apiKey ?? 'missing',
       baseURL: o.model.baseURL,
@@ -148,14 +155,12 @@ export class ModelClient {
     if (signal?.aborted) local.abort(signal.reason);
     else signal?.addEventListener('abort', forward, { once: true });
     try {
-      const res = await callContext.run(ctx, () =>
-        raceAbort(
-          this.sdk.chat.completions.create(
-            { model: m.model, messages, ...params },
-            { signal: local.signal, maxRetries: this.o.maxRetries, timeout: this.o.timeoutMs },
-          ),
-          local.signal,
+      const res = await raceAbort(
+        this.sdk.chat.completions.create(
+          { model: m.model, messages, ...params },
+          { signal: local.signal, maxRetries: this.o.maxRetries, timeout: this.o.timeoutMs, fetchOptions: { awbCall: ctx } as never },
         ),
+        local.signal,
       );
       this.o.gate.onSuccess();
       const choice = res.choices?.[0];

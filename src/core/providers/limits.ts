@@ -43,8 +43,14 @@ export class TokenBucket {
     const now = this.clock.now();
     const at = Math.max(now, this.nextAt);
     this.nextAt = at + this.intervalMs;
-    if (at > now) await this.clock.sleep(at - now, signal);
-    else if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError(signal);
+    // Timers run off the event loop's cached time and can fire early after a busy stretch:
+    // sleep again until the slot has really come.
+    for (let i = 0; i < 100; i++) {
+      const wait = at - this.clock.now();
+      if (wait <= 0) return;
+      await this.clock.sleep(wait, signal);
+    }
   }
 }
 
