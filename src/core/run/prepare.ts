@@ -49,24 +49,26 @@ export async function prepareData(
 ): Promise<PreparedData> {
   const diagnostics: Diagnostic[] = [];
   const datasets: PreparedData['datasets'] = [];
-  const firstSeen = new Map<string, string>();
+  // id → where it was first seen (dataset index, line): numbers, so 100,000 ids stay small.
+  const firstSeen = new Map<string, [number, number | null]>();
   const fd = opts.snapshotFile ? openSync(opts.snapshotFile, 'w') : undefined;
   const out = fd !== undefined ? new ChunkWriter(fd) : undefined;
   let requestsBuilt = 0;
   try {
     for (const file of cfg.datasets) {
       const display = displayPath(cfg.cwd, file);
+      const dsIndex = datasets.length;
       const r = await loadCases(
         file,
         ({ case: c, line }) => {
-          const where = `${display}:${line ?? '?'}`;
           const prev = firstSeen.get(c.id);
           if (prev !== undefined) {
-            diagnostics.push({ file: display, line: line ?? 1, column: 1, endLine: line ?? 1, endColumn: 2, severity: 'error', rule: 'duplicate-id', message: `case id "${c.id}" is also used at ${prev}; ids must be unique across the datasets of a run` });
+            const where = `${prev[0] === dsIndex ? display : datasets[prev[0]]!.path}:${prev[1] ?? '?'}`;
+            diagnostics.push({ file: display, line: line ?? 1, column: 1, endLine: line ?? 1, endColumn: 2, severity: 'error', rule: 'duplicate-id', message: `case id "${c.id}" is also used at ${where}; ids must be unique across the datasets of a run` });
             return;
           }
-          firstSeen.set(c.id, where);
-          if (firstSeen.size % 20_000 === 0) opts.collectGarbage?.();
+          firstSeen.set(c.id, [dsIndex, line]);
+          if (firstSeen.size % 10_000 === 0) opts.collectGarbage?.();
           const snap: SnapshotCase = { dataset: display, line, case: c };
           out?.write(JSON.stringify(snap) + '\n');
           opts.onCase?.(snap);
