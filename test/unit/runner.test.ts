@@ -248,6 +248,20 @@ describe('runBenchmark', () => {
     }
   });
 
+  test('caseIds runs only the named cases (the editor\'s "run this case"); an unknown id is a data error', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeCases(dir, 5);
+      server.reset();
+      const s = await run(dir, { runId: 'one', caseIds: ['case-00004'] });
+      assert.equal(s.counts.total, 4);
+      assert.ok(readPartials(join(dir, 'results', 'one')).every((r) => r.test_id === 'case-00004'));
+      await assert.rejects(run(dir, { runId: 'none', caseIds: ['nope'] }), (e: DataError) => e instanceof DataError && /no case with id "nope"/.test(e.message));
+    } finally {
+      cleanup();
+    }
+  });
+
   test('dry run: validates and counts, calls nothing, writes nothing', async () => {
     const { dir, cleanup } = tempDir();
     try {

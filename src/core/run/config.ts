@@ -18,6 +18,8 @@ export interface RunInput {
   timeoutS?: number;
   maxRetries?: number;
   limit?: number;
+  /** Run only these case ids (e.g. one case from the editor's code lens). */
+  caseIds?: string[];
   score?: 'now' | 'later';
   out?: string;
   runId?: string;
@@ -60,6 +62,8 @@ export interface ResolvedRunConfig {
   timeoutS: number;
   maxRetries: number;
   limit?: number;
+  /** Only these case ids, when set. */
+  caseIds?: string[];
   dryRun: boolean;
 }
 
@@ -180,6 +184,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     timeoutS: pick('timeoutS') ?? bench?.timeout_s ?? 60,
     maxRetries: pick('maxRetries') ?? bench?.max_retries ?? 3,
     ...(limit !== undefined ? { limit } : {}),
+    ...(pick('caseIds')?.length ? { caseIds: [...new Set(pick('caseIds'))] } : {}),
     dryRun: input.dryRun ?? false,
   };
   if (!(cfg.concurrency >= 1)) throw new ConfigError('--concurrency must be at least 1');
@@ -198,6 +203,7 @@ export function storedInput(cfg: ResolvedRunConfig): StoredInput {
     ...(cfg.modelsFile ? { modelsFile: cfg.modelsFile } : {}),
     ...(cfg.personasFile ? { personasFile: cfg.personasFile } : {}),
     ...(cfg.limit !== undefined ? { limit: cfg.limit } : {}),
+    ...(cfg.caseIds ? { caseIds: cfg.caseIds } : {}),
     concurrency: cfg.concurrency,
     ...(cfg.rateLimitRps !== undefined ? { rateLimitRps: cfg.rateLimitRps } : {}),
     timeoutS: cfg.timeoutS,

@@ -12,6 +12,8 @@ import type { ResolvedRunConfig } from './config';
 export interface Fingerprint {
   datasets: { path: string; sha256: string }[];
   limit: number | null;
+  /** Case ids the run is restricted to (absent: all). */
+  cases?: string[];
   models: ModelPrint[];
   personas: Record<string, string>;
   score: 'now' | 'later';
@@ -37,6 +39,7 @@ export function computeFingerprint(cfg: ResolvedRunConfig, datasets: { path: str
   return {
     datasets,
     limit: cfg.limit ?? null,
+    ...(cfg.caseIds ? { cases: [...cfg.caseIds].sort() } : {}),
     models: cfg.models.map(modelPrint),
     personas: Object.fromEntries(cfg.personas.map((p) => [p.slug, p.systemPrompt])),
     score: cfg.score,
@@ -61,6 +64,7 @@ export function diffFingerprints(before: Fingerprint, after: Fingerprint): strin
   }
   for (const p of dsBefore.keys()) if (!dsAfter.has(p)) out.push(`dataset removed: ${p}`);
   if (before.limit !== after.limit) out.push(`limit: ${fmt(before.limit)} → ${fmt(after.limit)}`);
+  if (JSON.stringify(before.cases ?? null) !== JSON.stringify(after.cases ?? null)) out.push(`case selection: ${fmt(before.cases ?? 'all')} → ${fmt(after.cases ?? 'all')}`);
   out.push(...diffModels('model', before.models, after.models));
   const pb = before.personas, pa = after.personas;
   for (const s of Object.keys(pa)) {

@@ -51,9 +51,11 @@ export async function prepareData(
   const datasets: PreparedData['datasets'] = [];
   // id → where it was first seen (dataset index, line): numbers, so 100,000 ids stay small.
   const firstSeen = new Map<string, [number, number | null]>();
+  const only = cfg.caseIds ? new Set(cfg.caseIds) : undefined;
   const fd = opts.snapshotFile ? openSync(opts.snapshotFile, 'w') : undefined;
   const out = fd !== undefined ? new ChunkWriter(fd) : undefined;
   let requestsBuilt = 0;
+  let kept = 0, keptBefore = 0;
   try {
     for (const file of cfg.datasets) {
       const display = displayPath(cfg.cwd, file);
@@ -68,6 +70,8 @@ export async function prepareData(
             return;
           }
           firstSeen.set(c.id, [dsIndex, line]);
+          if (only && !only.has(c.id)) return;
+          kept++;
           if (firstSeen.size % 10_000 === 0) opts.collectGarbage?.();
           const snap: SnapshotCase = { dataset: display, line, case: c };
           out?.write(JSON.stringify(snap) + '\n');
@@ -80,12 +84,17 @@ export async function prepareData(
         { displayName: display, ...(cfg.limit !== undefined ? { limit: cfg.limit } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
       );
       diagnostics.push(...r.diagnostics);
-      datasets.push({ path: display, sha256: r.sha256, cases: r.count });
+      datasets.push({ path: display, sha256: r.sha256, cases: only ? kept - keptBefore : r.count });
+      keptBefore = kept;
     }
     out?.flush();
     if (fd !== undefined) fsyncSync(fd);
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+  if (only) {
+    const missing = [...only].filter((id) => !firstSeen.has(id));
+    if (missing.length) diagnostics.push({ file: displayPath(cfg.cwd, cfg.datasets[0] ?? ''), line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', rule: 'unknown-case', message: `no case with id ${missing.map((m) => `"${m}"`).join(', ')} in the datasets` });
   }
   if (hasErrors(diagnostics)) throw new DataError(diagnostics);
   // Names, not paths, so resuming from another working folder matches.
