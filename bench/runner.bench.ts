@@ -169,6 +169,11 @@ async function marking(): Promise<void> {
   }
 }
 
+/** Only the marking figure. */
+export async function markingOnly(): Promise<void> {
+  await marking();
+}
+
 /** Only the throughput figure at a given latency. */
 export async function throughputOnly(latency = Number(process.env.AWB_BENCH_LATENCY ?? 50)): Promise<void> {
   await throughput(latency);
