@@ -7,6 +7,7 @@ import { createLog } from './log';
 import { registerRunCommands } from './run/commands';
 import { RunManager } from './run/runManager';
 import { KeyStore } from './run/secrets';
+import { CaseRunLens } from './run/caseLens';
 
 /**
  * One activation path: create the log, then register each feature in order. Validation and the
@@ -23,6 +24,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const runs = new RunManager(context, keys, log);
   context.subscriptions.push(runs);
   registerRunCommands(context, runs, keys, log);
+  const caseLens = new CaseRunLens(runs);
+  context.subscriptions.push(
+    caseLens,
+    vscode.languages.registerCodeLensProvider([{ pattern: '**/*.cases.jsonl' }, { pattern: '**/*.cases.{yaml,yml}' }], caseLens),
+    vscode.commands.registerCommand('alignmentWorkbench.runCase', (uri: vscode.Uri, id: string) => caseLens.runCase(uri, id)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => caseLens.refresh()),
+  );
   registerGridPreview(context, log);
   registerResultsFeatures(context, log);
   registerRegistryView(context, log);

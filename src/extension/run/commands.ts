@@ -29,7 +29,7 @@ async function pickMany(title: string, items: vscode.QuickPickItem[], preselect:
 }
 
 /** Quick picks for a run with no bench file: dataset, models, personas and judge, with defaults. */
-async function askRunInput(root: string, dataset?: string): Promise<Omit<RunInput, 'cwd' | 'env'> | undefined> {
+export async function askRunInput(root: string, dataset?: string): Promise<Omit<RunInput, 'cwd' | 'env'> | undefined> {
   let datasets = dataset ? [dataset] : undefined;
   if (!datasets) {
     const files = await vscode.workspace.findFiles('**/*.{cases.jsonl,cases.yaml,cases.yml,dataset.yaml,dataset.json}', '{**/node_modules/**,**/results/**}', 500);
@@ -68,7 +68,7 @@ async function pickBenchFile(root: string): Promise<string | 'ask' | undefined> 
   return pick?.value;
 }
 
-async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfig | undefined> {
+export async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfig | undefined> {
   try {
     return await resolveRunConfig(input);
   } catch (err) {

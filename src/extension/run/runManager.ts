@@ -97,7 +97,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   /** Runs (or resumes) with progress; resolves when the run ends, however it ends. */
-  async run(cfg: ResolvedRunConfig, label: string): Promise<RunSummary | undefined> {
+  async run(cfg: ResolvedRunConfig, label: string, options: { quiet?: boolean } = {}): Promise<RunSummary | undefined> {
     const entry: ActiveRun = { label, controller: new AbortController() };
     this.active.add(entry);
     this.updateStatus();
@@ -130,7 +130,7 @@ export class RunManager implements vscode.Disposable {
           });
         },
       );
-      this.report(summary, label);
+      if (!options.quiet || summary.fatal || summary.status !== 'complete') this.report(summary, label);
       return summary;
     } catch (err) {
       this.reportError(err, label);
