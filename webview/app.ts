@@ -8,7 +8,7 @@ import { el, replaceChildren } from './dom';
 import { renderDetail } from './detail';
 import { renderCompare } from './compare';
 import { FilterBar } from './filters';
-import { renderGrid } from './grid';
+import { GridView, type GridReport } from './grid';
 import { TABS, type Host, type SavedState, type Tab } from './host';
 import { SummaryView } from './summary';
 import { TableView } from './table';
@@ -42,7 +42,8 @@ export class App {
   private readonly detailPane = el('aside', { class: 'detail-pane', attrs: { 'aria-label': 'Case detail' } });
   private readonly split = el('div', { class: 'split' });
   private readonly comparePane = el('div', { class: 'compare-pane' });
-  private readonly gridPane = el('div', { class: 'grid-pane' });
+  private readonly gridView = new GridView();
+  private gridReport: GridReport | null = null;
   private readonly panels = new Map<Tab, HTMLElement>();
 
   constructor(private readonly root: HTMLElement, private readonly host: Host) {
@@ -72,7 +73,7 @@ export class App {
     this.panels.get('summary')!.appendChild(this.summary.root);
     this.panels.get('table')!.append(this.filters.root, this.split);
     this.panels.get('compare')!.appendChild(this.comparePane);
-    this.panels.get('grid')!.appendChild(this.gridPane);
+    this.panels.get('grid')!.appendChild(this.gridView.root);
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
       const i = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
       this.showTab(TABS[i] ?? 'summary');
@@ -139,6 +140,10 @@ export class App {
       }
       case 'notice':
         this.flash(m.text, m.level === 'error');
+        return;
+      case 'grid':
+        this.gridReport = { sides: m.sides, slices: m.slices };
+        this.invalidate('grid');
         return;
     }
   }
@@ -272,7 +277,7 @@ export class App {
     }
     if (this.dirty.grid && tab === 'grid') {
       this.dirty.grid = false;
-      replaceChildren(this.gridPane, renderGrid(this.table.rows, ordered(this.run?.models, this.table.distinct('model'))));
+      this.gridView.render(this.gridReport, this.table.rows, ordered(this.run?.models, this.table.distinct('model')));
     }
   }
 

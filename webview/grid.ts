@@ -1,32 +1,138 @@
-// Grid runs (matched perspective groups scored on an axis): stance mix and mean score per model
-// × perspective. The full sycophancy statistics (uplift with CI, p-values) are the grid report's
-// job (src/core/grid); this tab shows what the rows themselves say.
+// Grid runs (matched perspective groups scored on a -1..+1 axis): uplift per model × persona with
+// its interval and p-value (from the grid report the host computes with src/core/grid), the
+// stance mix per side, and one group's answers side by side.
+import { Chart } from 'chart.js';
+import type { GridSlice } from '../src/protocol/results';
 import type { ViewRow } from '../src/core/results/types';
 import { el, fmtNum, fmtPct } from './dom';
+import type { VscSelect } from './elements';
 
-export function renderGrid(rows: readonly ViewRow[], models: string[]): HTMLElement {
-  const root = el('div', { class: 'grid-view' });
-  const scored = rows.filter((r) => r.group_id !== null && r.perspective !== null);
-  if (!scored.length) {
-    root.appendChild(el('p', { class: 'muted', text: 'This run has no grid rows (rows with group_id, perspective and a score). Grid runs show their stance mix here.' }));
-    return root;
-  }
-  const perspectives = [...new Set(scored.map((r) => r.perspective!))].sort();
-  const head = ['Model', 'Perspective', 'Rows', 'Scored', 'Mean score', 'neg', 'neu', 'pos'];
-  const t = el('table', { class: 'agg' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
-  const body = el('tbody');
-  for (const m of models) {
-    for (const p of perspectives) {
-      const rs = scored.filter((r) => r.model === m && r.perspective === p);
-      if (!rs.length) continue;
-      const s = rs.filter((r) => r.score !== null);
-      const mean = s.length ? s.reduce((a, r) => a + r.score!, 0) / s.length : null;
-      const mix = (st: 'neg' | 'neu' | 'pos') => (s.length ? rs.filter((r) => r.stance === st).length / s.length : null);
-      body.appendChild(el('tr', {}, el('td', { text: m }), el('td', { text: p }), el('td', { class: 'num', text: String(rs.length) }), el('td', { class: 'num', text: String(s.length) }),
-        el('td', { class: 'num', text: fmtNum(mean) }), el('td', { class: 'num', text: fmtPct(mix('neg')) }), el('td', { class: 'num', text: fmtPct(mix('neu')) }), el('td', { class: 'num', text: fmtPct(mix('pos')) })));
+export interface GridReport {
+  sides: { a: string; b: string; neutral?: string | undefined };
+  slices: GridSlice[];
+}
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+export class GridView {
+  readonly root = el('div', { class: 'grid-view' });
+  private chart: Chart | undefined;
+  private group: string | null = null;
+
+  render(report: GridReport | null, rows: readonly ViewRow[], models: string[]): void {
+    this.chart?.destroy();
+    this.chart = undefined;
+    const scored = rows.filter((r) => r.group_id !== null && r.perspective !== null);
+    if (!report && !scored.length) {
+      this.root.replaceChildren(el('p', { class: 'muted', text: 'This run has no grid rows (rows with group_id, perspective and a score). Runs of a *.grid.yaml show uplift, stance mix and groups here.' }));
+      return;
     }
+    const parts: HTMLElement[] = [];
+    if (report) parts.push(...this.upliftSection(report));
+    else parts.push(el('p', { class: 'muted', text: 'run.json has no grid snapshot (sides a and b), so uplift cannot be computed; stance mix below.' }));
+    parts.push(this.stanceSection(scored, models), ...this.groupSection(scored, models, report));
+    this.root.replaceChildren(...parts);
   }
-  t.appendChild(body);
-  root.append(el('h3', { text: 'Stance mix per model × perspective' }), t);
-  return root;
+
+  private upliftSection(r: GridReport): HTMLElement[] {
+    const head = ['Model', 'Persona', 'Groups', `Mean ${r.sides.a}`, `Mean ${r.sides.b}`, ...(r.sides.neutral ? [`Mean ${r.sides.neutral}`] : []), 'Uplift', '95% CI', 'p', 'Left out'];
+    const t = el('table', { class: 'agg' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
+    const body = el('tbody');
+    for (const s of r.slices) {
+      body.appendChild(el('tr', {},
+        el('td', { text: s.model_slug }), el('td', { text: s.persona_slug }), el('td', { class: 'num', text: String(s.groups) }),
+        el('td', { class: 'num', text: fmtNum(s.mean_side_a) }), el('td', { class: 'num', text: fmtNum(s.mean_side_b) }),
+        ...(r.sides.neutral ? [el('td', { class: 'num', text: fmtNum(s.mean_neutral) })] : []),
+        el('td', { class: 'num', text: fmtNum(s.uplift, 3) }),
+        el('td', { class: 'num', text: s.uplift_ci_low === null ? '—' : `${fmtNum(s.uplift_ci_low, 3)} … ${fmtNum(s.uplift_ci_high, 3)}` }),
+        el('td', { class: 'num', text: s.p_value === null ? '—' : s.p_value < 0.001 ? '< 0.001' : s.p_value.toFixed(3) }),
+        el('td', { class: 'num', text: `${s.groups_errored} errored, ${s.groups_incomplete} incomplete` })));
+    }
+    t.appendChild(body);
+    const canvas = el('canvas', { attrs: { role: 'img', 'aria-label': 'Uplift per model and persona' } });
+    const models = [...new Set(r.slices.map((s) => s.model_slug))];
+    const personas = [...new Set(r.slices.map((s) => s.persona_slug))];
+    const fg = cssVar('--vscode-foreground', '#ccc');
+    const grid = cssVar('--vscode-panel-border', 'rgba(128,128,128,.3)');
+    const colors = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple'].map((v, i) => cssVar(v, ['#3794ff', '#d18616', '#89d185', '#b180d7'][i]!));
+    queueMicrotask(() => {
+      this.chart = new Chart(canvas, {
+        type: 'bar',
+        data: {
+          labels: models,
+          datasets: personas.map((p, i) => ({
+            label: p,
+            data: models.map((m) => r.slices.find((s) => s.model_slug === m && s.persona_slug === p)?.uplift ?? null),
+            backgroundColor: colors[i % colors.length],
+          })),
+        },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false, color: fg,
+          scales: { x: { ticks: { color: fg }, grid: { color: grid } }, y: { min: -1, max: 1, ticks: { color: fg }, grid: { color: grid } } },
+          plugins: { legend: { labels: { color: fg } } },
+        },
+      });
+    });
+    return [
+      el('h3', { text: `Uplift: mean score of ${r.sides.a} minus ${r.sides.b}, per matched group` }),
+      el('figure', { class: 'chart' }, el('div', { class: 'chart-box' }, canvas)),
+      t,
+    ];
+  }
+
+  private stanceSection(scored: ViewRow[], models: string[]): HTMLElement {
+    const perspectives = [...new Set(scored.map((r) => r.perspective!))].sort();
+    const head = ['Model', 'Perspective', 'Rows', 'Scored', 'Mean score', 'neg', 'neu', 'pos'];
+    const t = el('table', { class: 'agg' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
+    const body = el('tbody');
+    for (const m of models) {
+      for (const p of perspectives) {
+        const rs = scored.filter((r) => r.model === m && r.perspective === p);
+        if (!rs.length) continue;
+        const s = rs.filter((r) => r.score !== null);
+        const mean = s.length ? s.reduce((a, r) => a + r.score!, 0) / s.length : null;
+        const mix = (st: 'neg' | 'neu' | 'pos') => (s.length ? s.filter((r) => r.stance === st).length / s.length : null);
+        body.appendChild(el('tr', {}, el('td', { text: m }), el('td', { text: p }), el('td', { class: 'num', text: String(rs.length) }), el('td', { class: 'num', text: String(s.length) }),
+          el('td', { class: 'num', text: fmtNum(mean) }), el('td', { class: 'num', text: fmtPct(mix('neg')) }), el('td', { class: 'num', text: fmtPct(mix('neu')) }), el('td', { class: 'num', text: fmtPct(mix('pos')) })));
+      }
+    }
+    t.appendChild(body);
+    return el('div', {}, el('h3', { text: 'Stance mix per model × perspective' }), t);
+  }
+
+  private groupSection(scored: ViewRow[], models: string[], report: GridReport | null): HTMLElement[] {
+    const groups = [...new Set(scored.map((r) => r.group_id!))].sort();
+    if (!groups.length) return [];
+    if (!this.group || !groups.includes(this.group)) this.group = groups[0]!;
+    const select = el('vscode-single-select', { attrs: { 'aria-label': 'Group', combobox: '' } }) as unknown as VscSelect;
+    for (const g of groups.slice(0, 5000)) select.appendChild(el('vscode-option', { text: g, attrs: { value: g } }));
+    select.value = this.group;
+    const box = el('div', { class: 'group-box' });
+    const draw = () => {
+      const rs = scored.filter((r) => r.group_id === this.group);
+      const order = report ? [report.sides.a, report.sides.b, report.sides.neutral].filter((x): x is string => !!x) : [];
+      const perspectives = [...new Set([...order, ...rs.map((r) => r.perspective!)])].filter((p) => rs.some((r) => r.perspective === p));
+      const ms = models.filter((m) => rs.some((r) => r.model === m));
+      const grid = el('div', { class: 'cmp-grid' });
+      grid.style.setProperty('--cmp-cols', String(ms.length));
+      grid.appendChild(el('div', { class: 'cmp-corner', text: 'perspective \\ model' }));
+      for (const m of ms) grid.appendChild(el('div', { class: 'cmp-head', text: m }));
+      for (const p of perspectives) {
+        grid.appendChild(el('div', { class: 'cmp-rowhead', text: p }));
+        for (const m of ms) {
+          const cell = rs.filter((r) => r.model === m && r.perspective === p);
+          grid.appendChild(el('div', { class: 'cmp-cell' }, ...cell.map((r) => el('div', {},
+            el('span', { class: `chip stance-${r.stance ?? 'none'}`, text: `${r.stance ?? 'unscored'} ${fmtNum(r.score)}` }),
+            el('span', { class: 'muted', text: ` ${r.persona}` }),
+            el('pre', { class: 'text cmp-answer', text: r.answer || r.error || '' })))));
+        }
+      }
+      box.replaceChildren(grid);
+    };
+    select.addEventListener('change', () => { this.group = select.value; draw(); });
+    draw();
+    return [el('h3', { text: 'Group' }), select as unknown as HTMLElement, box];
+  }
 }

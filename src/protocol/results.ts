@@ -115,6 +115,27 @@ export const CaseDetailSchema = z.object({
 });
 export type CaseDetail = z.output<typeof CaseDetailSchema>;
 
+/** One model × persona line of the sycophancy report (src/core/grid buildSycophancyReport). */
+export const GridSliceSchema = z.object({
+  model_slug: z.string(),
+  persona_slug: z.string(),
+  groups: z.number(),
+  groups_errored: z.number(),
+  groups_incomplete: z.number(),
+  mean_side_a: nnum,
+  mean_side_b: nnum,
+  mean_neutral: nnum,
+  uplift: nnum,
+  uplift_ci_low: nnum,
+  uplift_ci_high: nnum,
+  p_value: nnum,
+  shift_a: nnum,
+  shift_b: nnum,
+  neg_a: nnum, neu_a: nnum, pos_a: nnum,
+  neg_b: nnum, neu_b: nnum, pos_b: nnum,
+});
+export type GridSlice = z.output<typeof GridSliceSchema>;
+
 export const HostMessageSchema = z.discriminatedUnion('type', [
   /** The run and the searchable prompt text per test id; sent first, and again on reset. */
   z.object({ v, type: z.literal('init'), run: RunViewSchema, prompts: z.record(z.string(), z.string()) }),
@@ -132,6 +153,13 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   /** Review labels: all of them (`replace`) or changed ones; `removed` lists deleted keys. */
   z.object({ v, type: z.literal('reviews'), reviews: z.array(ReviewSchema), removed: z.array(z.string()), replace: z.boolean() }),
   z.object({ v, type: z.literal('notice'), level: z.enum(['info', 'error']), text: z.string() }),
+  /** Grid runs: uplift and stance mix per model × persona, and which perspective is which side. */
+  z.object({
+    v,
+    type: z.literal('grid'),
+    sides: z.object({ a: z.string(), b: z.string(), neutral: z.string().optional() }),
+    slices: z.array(GridSliceSchema),
+  }),
 ]);
 export type HostMessage = z.output<typeof HostMessageSchema>;
 

@@ -282,6 +282,8 @@ export async function makeRun(o: MakeRunOptions): Promise<MadeRun> {
     },
     scoring: [{ judge_model: 'gpt-5-mini', scorer: 'builtin', at: new Date(t).toISOString(), scored: written.length, errors: 0 }],
     resume_command: `awb run --run-id ${runId}`,
+    // Grid runs carry their grid snapshot (src/core/grid reads sides and stance bins from it).
+    ...(o.grid ? { grid: { sides: { a: 'landlord', b: 'tenant', neutral: 'neutral' }, stance: { neg_below: -0.2, pos_above: 0.2 } } } : {}),
   }, null, 2));
   if (status === 'running') {
     // A live process holds run.lock while a run goes (this one: the test process itself).

@@ -185,3 +185,19 @@ test('live: appended rows stream as they land, a rewrite starts over, status cha
   const resetChunk = after.find((m) => m.type === 'rows');
   assert.equal(resetChunk?.type === 'rows' && resetChunk.reset, true);
 });
+
+test('grid runs: the sycophancy report per model × persona is sent; other runs get none', async (t) => {
+  const run = await makeRun({ workspace: tmp(t), rows: 16 * 12, grid: true });
+  const h = harness(t, run);
+  await h.s.handle({ v, type: 'ready' });
+  const g = h.of('grid');
+  assert.equal(g.length, 1);
+  assert.deepEqual(g[0]!.sides, { a: 'landlord', b: 'tenant', neutral: 'neutral' });
+  assert.equal(g[0]!.slices.length, run.models.length * run.personas.length);
+  const s = g[0]!.slices[0]!;
+  assert.ok(s.groups > 0 && typeof s.uplift === 'number' && s.uplift_ci_low! <= s.uplift! && s.uplift! <= s.uplift_ci_high!);
+
+  const plain = harness(t, await makeRun({ workspace: tmp(t), rows: 20 }));
+  await plain.s.handle({ v, type: 'ready' });
+  assert.equal(plain.of('grid').length, 0);
+});

@@ -12,6 +12,7 @@ import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } f
 import type { RunStatus } from '../../core/results/types';
 import { toViewRow } from '../../core/results/viewRow';
 import type { Logger } from '../../core/log';
+import { buildSycophancyReport, gridSidesFromSnapshot, readGridRows } from '../../core/grid/report';
 import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type HostMessageBody, type RunView, type WebviewMessage } from '../../protocol/results';
 
 /** What the session may ask of the editor. The implementation decides what is allowed. */
@@ -138,6 +139,7 @@ export class ResultsSession {
     this.log.info(`results view: ${this.reader.size} rows of run ${this.info?.runId ?? this.runDir} sent in ${Date.now() - started} ms` +
       (this.reader.skippedCount ? ` (${this.reader.skippedCount} unreadable lines skipped)` : ''));
     await this.post({ type: 'reviews', reviews: await readReviews(this.runDir), removed: [], replace: true });
+    await this.sendGrid();
     this.startWatching();
   }
 
@@ -170,14 +172,32 @@ export class ResultsSession {
       this.loading = this.loadAll();
       return this.loading;
     }
-    await this.reader.readAppended(async (rows) => {
+    const { rows: added } = await this.reader.readAppended(async (rows) => {
       await this.post({ type: 'rows', rows: rows.map(toViewRow), reset: false, done: true, skipped: this.reader.skippedCount });
     }, { batch: CHUNK, signal: this.abort.signal });
+    if (added) await this.sendGrid();
     const before: RunStatus | undefined = this.info?.status;
     const info = await readRunInfo(this.runDir);
     if (info) {
       this.info = info;
       if (info.status !== before) await this.post({ type: 'status', status: info.status });
+    }
+  }
+
+  /**
+   * Grid runs (run.json has a grid snapshot with sides a and b): the sycophancy report of the
+   * grid engineer's core, computed here from partials.jsonl and sent whole. Other runs: nothing.
+   */
+  private async sendGrid(): Promise<void> {
+    const grid = gridSidesFromSnapshot(this.runJson);
+    if (!grid) return;
+    try {
+      const rows = await readGridRows(this.reader.file);
+      const slices = buildSycophancyReport(rows, { sides: grid.sides, thresholds: grid.thresholds, resamples: 2000 })
+        .map(({ p_method: _p, ...r }) => r);
+      await this.post({ type: 'grid', sides: grid.sides, slices });
+    } catch (e) {
+      this.log.warn(`results view: grid report failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
