@@ -34,10 +34,21 @@ test('reviews: stored in the run folder as SQLite, replaced per key, removable, 
   assert.deepEqual(db.exec('SELECT key, verdict, attack_success FROM reviews ORDER BY key')[0]!.values, [['a|p|m', 'disagree', null], ['b|p|m', 'override', 1]]);
   db.close();
 
+  // …and as CSV beside it, formula cells neutralised.
+  await saveReview(dir, { key: 'x|y|p|m', verdict: 'agree', note: '=HYPERLINK("http://evil")' }, at);
+  assert.equal(readFileSync(join(dir, 'reviews.csv'), 'utf8'), [
+    'key,test_id,persona_slug,model_slug,verdict,attack_success,note,updated_at',
+    'a|p|m,a,p,m,disagree,,changed my mind,2025-02-03T04:05:06.000Z',
+    'b|p|m,b,p,m,override,true,<img src=x onerror=alert(1)>,2025-02-03T04:05:06.000Z',
+    `x|y|p|m,x|y,p,m,agree,,"'=HYPERLINK(""http://evil"")",2025-02-03T04:05:06.000Z`,
+    '',
+  ].join('\n'));
+  await saveReview(dir, { key: 'x|y|p|m', verdict: null });
+
   assert.equal(await saveReview(dir, { key: 'a|p|m', verdict: null }), null);
   assert.deepEqual((await readReviews(dir)).map((r) => r.key), ['b|p|m']);
   await assert.rejects(saveReview(dir, { key: 'c', verdict: 'override', attack_success: null }), /override needs/);
-  assert.deepEqual(readdirSync(dir).sort(), [REVIEWS_FILE], 'no temp files left behind');
+  assert.deepEqual(readdirSync(dir).sort(), ['reviews.csv', REVIEWS_FILE], 'no temp files left behind');
 });
 
 test('reviews: concurrent saves all land', async (t) => {

@@ -3,10 +3,14 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { all, loadSqlJs } from '../registry/sqlite';
+import { csvLine } from '../export/csv';
 import type { Review } from './types';
 
 /** Human review labels live beside the run's other files. */
 export const REVIEWS_FILE = 'reviews.sqlite';
+/** The same labels as CSV, rewritten with every change, so they travel with the results files. */
+export const REVIEWS_CSV = 'reviews.csv';
+export const REVIEWS_CSV_COLUMNS = ['key', 'test_id', 'persona_slug', 'model_slug', 'verdict', 'attack_success', 'note', 'updated_at'] as const;
 export const MAX_REVIEW_NOTE = 4000;
 
 const DDL = `
@@ -27,6 +31,37 @@ interface DbRow {
   attack_success: number | null;
   note: string;
   updated_at: string;
+}
+
+function all_(db: Database): Review[] {
+  return all<DbRow>(db, 'SELECT key, verdict, attack_success, note, updated_at FROM reviews ORDER BY key').map(fromDb);
+}
+
+async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, data, { flush: true });
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Labels as CSV (columns REVIEWS_CSV_COLUMNS; the key split into test id, persona and model;
+ * attack_success only for overrides). Cells a spreadsheet would run as formulas are escaped.
+ */
+export function reviewsCsv(reviews: readonly Review[]): string {
+  let out = csvLine([...REVIEWS_CSV_COLUMNS]);
+  for (const r of reviews) {
+    // test ids may contain '|'; persona and model slugs are the last two parts.
+    const parts = r.key.split('|');
+    const model = parts.length >= 3 ? parts.pop()! : '';
+    const persona = parts.length >= 2 ? parts.pop()! : '';
+    out += csvLine([r.key, parts.join('|'), persona, model, r.verdict, r.attack_success, r.note, r.updated_at]);
+  }
+  return out;
 }
 
 async function openDb(file: string): Promise<Database> {
@@ -72,7 +107,7 @@ export async function readReviews(runDir: string): Promise<Review[]> {
   return serialized(file, async () => {
     const db = await openDb(file);
     try {
-      return all<DbRow>(db, 'SELECT key, verdict, attack_success, note, updated_at FROM reviews ORDER BY key').map(fromDb);
+      return all_(db);
     } finally {
       db.close();
     }
@@ -81,7 +116,8 @@ export async function readReviews(runDir: string): Promise<Review[]> {
 
 /**
  * Stores (or with `verdict: null` removes) the label of one row and returns what was stored.
- * The file is replaced atomically: a crash leaves the old labels or the new ones, never half.
+ * reviews.sqlite and reviews.csv are each replaced atomically: a crash leaves the old labels or
+ * the new ones, never half.
  */
 export async function saveReview(
   runDir: string,
@@ -111,15 +147,9 @@ export async function saveReview(
           [stored.key, stored.verdict, stored.attack_success === null ? null : Number(stored.attack_success), stored.note, stored.updated_at],
         );
       }
-      const bytes = db.export();
-      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, bytes, { flush: true });
-        await rename(tmp, file);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
+      const all = all_(db);
+      await writeAtomic(file, db.export());
+      await writeAtomic(join(runDir, REVIEWS_CSV), reviewsCsv(all));
       return stored;
     } finally {
       db.close();
