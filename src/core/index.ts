@@ -46,3 +46,9 @@ export {
   openRegistry, resolveRegistryLocation, defaultRegistryPath, recordRunEvaluations, LocalRegistry, RemoteRegistry,
   NotFoundError as RegistryNotFoundError, type Registry, type Listing, type EvaluationResult, type RecordRunOptions, type RunRowLike,
 } from './registry';
+// --- the results view's data layer (browser-safe parts: ./results/query, ./results/aggregate, ./results/types) ---
+export { PartialsReader } from './results/reader';
+export { readReviews, saveReview, reviewsCsv, REVIEWS_FILE, REVIEWS_CSV, REVIEWS_CSV_COLUMNS } from './results/reviews';
+export { aggregateByModelPersona, judgeHumanAgreement, cohensKappa, humanAttackSuccess } from './results/aggregate';
+export { RowTable, type RowFilter, type SortSpec } from './results/query';
+export type { Review, ViewRow, Aggregate, Agreement } from './results/types';
