@@ -73,8 +73,12 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
 
   await withEditor(t, { workspace: ws, theme: 'dark' }, async (editor) => {
     await editor.waitForActivation({ timeoutMs: 90_000 });
-    await editor.runCommand('Alignment Workbench: Open Results');
-    await pickQuick(editor, run.runId);
+    // The Runs view lists the run with its status, counts and date; clicking it opens the results.
+    await editor.runCommand('Alignment Workbench: Focus on Runs View');
+    const item = editor.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: run.runId }).first();
+    await item.waitFor({ timeout: 30_000 });
+    assert.match((await item.textContent()) ?? '', new RegExp(`complete.*${ROWS - run.rows.filter((r) => r.error).length}/${ROWS} done`));
+    await item.click();
     const frame = await resultsFrame(editor);
     await frame.locator('.run-head h1', { hasText: run.runId }).waitFor();
     await frame.locator('.card-value', { hasText: `${ROWS} / ${ROWS}` }).waitFor({ timeout: 30_000 });
@@ -177,5 +181,16 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
     await editor.page.locator('.tab', { hasText: '"><svg onload=window.__pwned=10>.cases.jsonl' }).first().waitFor({ timeout: 30_000 });
     await editor.waitForStatusBar(/Ln 2, Col 1/);
     await assertInert(editor, frame);
+
+    // Open Results from the palette offers the run (and reveals the open panel).
+    await editor.runCommand('Alignment Workbench: Open Results');
+    await pickQuick(editor, run.runId);
+
+    // Live: rows appended to partials.jsonl show up without reopening.
+    await frame.locator('.filters vscode-button', { hasText: 'Clear' }).click();
+    const partials = join(editor.workspace, 'results', run.runId, 'partials.jsonl');
+    const extra = run.rows.slice(0, 12).map((r) => JSON.stringify({ ...r, test_id: `late-${r.test_id}`, key: `late-${r.key}` })).join('\n') + '\n';
+    writeFileSync(partials, readFileSync(partials, 'utf8') + extra);
+    await frame.locator('.filters .count', { hasText: `${ROWS + 12} rows` }).waitFor({ timeout: 30_000 });
   });
 });
