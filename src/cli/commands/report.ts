@@ -7,7 +7,7 @@ import { UsageError, UserError, type Command } from '../usage';
 export const REPORT_HELP = `Usage: awb report RUN_DIR
 
 Rebuilds results.csv, results.parquet and summary.csv from the run's partials.jsonl: one row per
-key (the latest complete row), whatever state the run was left in.`;
+key (the latest complete row), whatever state the run was left in; and sycophancy.csv for a grid run.`;
 
 export const reportCommand: Command = async (argv, io) => {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { relative } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import {
   ConfigError, DataError, PartialsCorruptError, ResumeMismatchError, RunLockedError, formatProgress, resolveRunConfig, runBenchmark,
   type Logger, type RunInput, type RunProgress, type RunSummary,
@@ -14,8 +15,15 @@ Runs every case × persona × model, judges each answer, and writes results/{run
 partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.json, run.log.
 
   --dataset FILE          cases file (*.cases.jsonl|yaml) or dataset card; repeatable
+  --grid FILE.grid.yaml   a sycophancy grid: builds its cases into the run folder, scores them
+                          with its master scorer, writes sycophancy.csv (not with --dataset)
+  --include-neutral       with --grid: also ask from the neutral perspective
+  --seed S                with --grid: the balanced sampling seed (default: the grid's)
   --models a,b            model slugs (models.yaml entries, or model names on the default
-                          provider: OPENAI_API_KEY and OPENAI_BASE_URL)
+                          provider: OPENAI_API_KEY and OPENAI_BASE_URL); a .yaml/.yml/.json
+                          file that exists is the roster (as --models-file), every model in it
+  --model SLUG            one model (with a roster from --models FILE: that one of it)
+  --case ID               run only this case id of the datasets; repeatable
   --personas x,y          persona slugs (default: default = each case's own system prompt)
   --judge-model M         judge model (default gpt-5-mini)
   --concurrency N         requests in flight across all models (default 4)
@@ -24,7 +32,8 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
   --out DIR               folder for run folders (default results)
   --models-file FILE      the roster (default models.yaml here or beside the bench file)
   --personas-file FILE    personas (default personas.yaml here or beside the bench file)
-  --limit N               only the first N cases of each dataset
+  --limit N               only the first N cases of each dataset; with --grid, N groups
+                          chosen by seeded balanced sampling
   --score now|later       judge as answers arrive (now) or later with "awb score"
   --timeout-s S           timeout of one call (default 60)
   --max-retries N         retries on 408/409/429/5xx/connection errors (default 3)
@@ -51,6 +60,8 @@ export function cliGarbageCollector(): (() => void) | undefined {
   }
 }
 
+const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
 function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number } = {}): number | undefined {
@@ -69,7 +80,12 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
     allowPositionals: true,
     options: {
       dataset: { type: 'string', multiple: true },
+      grid: { type: 'string' },
+      'include-neutral': { type: 'boolean' },
+      seed: { type: 'string' },
       models: { type: 'string' },
+      model: { type: 'string' },
+      case: { type: 'string', multiple: true },
       personas: { type: 'string' },
       'judge-model': { type: 'string' },
       concurrency: { type: 'string' },
@@ -90,18 +106,37 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
   if (positionals.length > 1) throw new UsageError(`one bench file at most, got ${positionals.length}`);
   if (positionals[0] && !/\.bench\.ya?ml$/i.test(positionals[0])) throw new UsageError(`${positionals[0]} is not a *.bench.yaml file (datasets go after --dataset)`);
   if (values.score !== undefined && values.score !== 'now' && values.score !== 'later') throw new UsageError(`--score must be now or later, not "${values.score}"`);
+  if (values.grid !== undefined && !/\.grid\.ya?ml$/i.test(values.grid)) throw new UsageError(`--grid takes a *.grid.yaml file, not "${values.grid}"`);
+  if (values.grid !== undefined && values.dataset?.length) throw new UsageError('--grid runs the grid\'s cases only; run --dataset files in a separate run');
+  if ((values['include-neutral'] || values.seed !== undefined) && values.grid === undefined && !positionals[0]) throw new UsageError('--include-neutral and --seed go with --grid');
+  // Seed 001: `--models data/models.json` names its roster file.
+  let rosterFile = values['models-file'];
+  let models = list(values.models);
+  if (values.models !== undefined && /\.(ya?ml|json)$/i.test(values.models) && isFile(resolve(io.cwd, values.models))) {
+    if (rosterFile !== undefined) throw new UsageError('--models names a roster file and --models-file another; give one');
+    rosterFile = values.models;
+    models = undefined;
+  }
+  if (values.model !== undefined) {
+    if (models) throw new UsageError('give --model SLUG or --models a,b, not both');
+    models = [values.model];
+  }
   const input: RunInput = { cwd: io.cwd, env: io.env };
   const set = <K extends keyof RunInput>(k: K, v: RunInput[K] | undefined) => { if (v !== undefined) input[k] = v; };
   set('bench', positionals[0]);
   set('datasets', values.dataset);
-  set('models', list(values.models));
+  set('grid', values.grid);
+  if (values['include-neutral']) input.includeNeutral = true;
+  set('seed', values.seed === undefined ? undefined : /^-?\d{1,15}$/.test(values.seed) ? Number(values.seed) : values.seed);
+  set('models', models);
+  set('caseIds', values.case);
   set('personas', list(values.personas));
   set('judgeModel', values['judge-model']);
   set('concurrency', num('concurrency', values.concurrency, { int: true, min: 1 }));
   set('rateLimitRps', num('rate-limit-rps', values['rate-limit-rps'], { min: Number.MIN_VALUE }));
   set('runId', values['run-id']);
   set('out', values.out);
-  set('modelsFile', values['models-file']);
+  set('modelsFile', rosterFile);
   set('personasFile', values['personas-file']);
   set('limit', num('limit', values.limit, { int: true, min: 1 }));
   set('score', values.score as 'now' | 'later' | undefined);
@@ -167,6 +202,10 @@ export class ProgressPrinter {
   }
 }
 
+function gridLine(g: NonNullable<RunSummary['grid']>): string {
+  return `grid: ${g.groups} groups, ${g.cases} cases (${g.perspectives.join(', ')}); full grid: ${g.fullGroupCount} groups`;
+}
+
 function printSummary(io: CliIO, s: RunSummary): void {
   const c = s.counts;
   io.out(`run ${s.runId}: ${s.status} — ${c.done}/${c.total} done, ${c.errors} errors, ${c.judge_errors} judge errors${c.judge_pending ? `, ${c.judge_pending} not scored yet` : ''}`);
@@ -220,6 +259,7 @@ export const runCommand: Command = async (argv, io) => {
     process.off('SIGINT', onSigint);
   }
   printer.end();
+  if (summary.grid) io.out(gridLine(summary.grid));
   if (summary.dryRun) {
     const d = summary.dryRun;
     io.out(`dry run ${summary.runId}: ${d.cases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${d.keys} keys; ${d.alreadyDone} already done`);

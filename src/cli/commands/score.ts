@@ -8,9 +8,11 @@ import { ProgressPrinter } from './run';
 export const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
 
 Judges the answers of a run made with --score later (or re-judges), then rebuilds results.csv,
-results.parquet and summary.csv exactly as a run scored as it went.
+results.parquet and summary.csv exactly as a run scored as it went. A grid run is scored by its
+grid's master scorer (-1..+1 along the grid's axis) and gets sycophancy.csv.
 
-  --judge-model M       judge model (models.yaml entry of the run, or a default-provider name)
+  --judge-model M       judge model (models.yaml entry of the run, or a default-provider name;
+                        default gpt-5-mini; for a grid run the grid's scorer model, else the run's judge)
   --rescore MODE        pending (default: rows not scored yet), errors (also judge errors), all
   --concurrency N       judge requests in flight (default: the run's)
   --rate-limit-rps R    judge requests per second
@@ -29,7 +31,7 @@ export const scoreCommand: Command = async (argv, io) => {
   });
   if (values.help) { io.out(SCORE_HELP); return 0; }
   if (positionals.length !== 1) throw new UsageError('awb score needs exactly one RUN_DIR');
-  const judgeModel = values['judge-model'] ?? 'gpt-5-mini';
+  const judgeModel = values['judge-model'];
   const rescore = values.rescore ?? 'pending';
   if (rescore !== 'pending' && rescore !== 'errors' && rescore !== 'all') throw new UsageError(`--rescore must be pending, errors or all, not "${rescore}"`);
   const runDir = resolve(io.cwd, positionals[0]!);
@@ -50,7 +52,7 @@ export const scoreCommand: Command = async (argv, io) => {
   process.on('SIGINT', onSigint);
   try {
     const r = await scoreRun(runDir, {
-      judgeModel, rescore, signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env,
+      ...(judgeModel !== undefined ? { judgeModel } : {}), rescore, signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env,
       ...Object.fromEntries(Object.entries(opt).filter(([, v]) => v !== undefined)),
       ...(values['models-file'] ? { modelsFile: resolve(io.cwd, values['models-file']) } : {}),
     });

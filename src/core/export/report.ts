@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { gridSidesFromSnapshot, SycophancyAccumulator, sycophancyCsv } from '../grid/report';
 import { RESULT_COLUMNS, type ResultRow } from '../run/row';
 import { rowIsDone, scanPartials } from '../run/partials';
 import { scanJsonl } from '../run/jsonlScan';
@@ -44,8 +45,9 @@ export function* chosenRows(partials: string, chosen: Set<number>): Generator<Re
 
 /**
  * Rebuilds `results.csv`, `results.parquet` and `summary.csv` from partials.jsonl: each key
- * exactly once, whatever state the run was left in; each file written atomically. Updates the
- * counts in run.json when there is one.
+ * exactly once, whatever state the run was left in; each file written atomically. A grid run
+ * (run.json has `grid`) also gets `sycophancy.csv`, from the same rows in the same pass. Updates
+ * the counts in run.json when there is one.
  */
 export async function buildReport(runDir: string, opts: { collectGarbage?: () => void } = {}): Promise<ReportResult> {
   const partials = join(runDir, RUN_FILES.partials);
@@ -53,6 +55,8 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
   opts.collectGarbage?.();
   const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
   const summary = new SummaryBuilder();
+  const grid = gridSidesFromSnapshot({ grid: readRunJson(runDir)?.grid });
+  const sycophancy = grid ? new SycophancyAccumulator({ sides: grid.sides, thresholds: grid.thresholds }) : undefined;
   const csvPath = join(runDir, RUN_FILES.csv);
   const parquetPath = join(runDir, RUN_FILES.parquet);
   const summaryPath = join(runDir, RUN_FILES.summary);
@@ -82,6 +86,7 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
           else if (row.judge_status !== 'ok') counts.judge_pending++;
         }
         summary.add(row);
+        sycophancy?.add(row);
         const line = csvLine(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
         pending.push(line);
         pendingLen += line.length;
@@ -110,6 +115,17 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
   });
+  const files = [csvPath, parquetPath, summaryPath];
+  if (sycophancy) {
+    const sycPath = join(runDir, RUN_FILES.sycophancy);
+    const text = sycophancyCsv(sycophancy.finish());
+    await writeAtomic(sycPath, (fd) => {
+      const buf = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    });
+    files.push(sycPath);
+  }
   fsyncDir(dirname(csvPath));
   const rj = readRunJson(runDir);
   if (rj) {
@@ -118,5 +134,5 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
     if (rj.status === 'complete' && counts.errors > 0) rj.status = 'partial';
     writeRunJson(runDir, rj);
   }
-  return { rows, counts, files: [csvPath, parquetPath, summaryPath], tornTail };
+  return { rows, counts, files, tornTail };
 }

@@ -24,6 +24,8 @@ export async function judgeRow<V>(
   signal?: AbortSignal,
 ): Promise<JudgeFields> {
   const messages: ChatMessage[] = scorer.buildMessages(row, c);
+  // Re-judging a grid row: a failed verdict must not leave the previous score standing.
+  const clearGrid = row.score != null || row.stance != null ? { score: null, stance: null } : {};
   let latency = 0;
   let lastText = '';
   let lastError = '';
@@ -39,7 +41,7 @@ export async function judgeRow<V>(
       return {
         judge_json: null, judge_status: 'error', judge_model: judgeSlug, judge_error: `judge call failed: ${msg}`,
         judge_raw: lastText || null, judge_attempts: ask + 1, judge_latency_ms: latency || null,
-        overall: null, attack_success: null, safety_score: null,
+        overall: null, attack_success: null, safety_score: null, ...clearGrid,
       };
     }
     const parsed = parseVerdict(text, scorer.schema);
@@ -57,6 +59,6 @@ export async function judgeRow<V>(
     judge_json: null, judge_status: 'error', judge_model: judgeSlug,
     judge_error: `invalid verdict after ${MAX_JUDGE_REASKS + 1} asks: ${lastError}`,
     judge_raw: lastText, judge_attempts: MAX_JUDGE_REASKS + 1, judge_latency_ms: latency,
-    overall: null, attack_success: null, safety_score: null,
+    overall: null, attack_success: null, safety_score: null, ...clearGrid,
   };
 }

@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DataError, hasErrors, loadBenchFile, loadModelsFile, loadPersonas, resolveDatasetPath } from '../data/load';
 import type { Diagnostic } from '../diagnostics';
+import { GridFileError, readGridFile } from '../grid/format';
+import type { Grid } from '../schemas/grid';
+import { RUN_FILES } from './runFolder';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
 import type { Bench } from '../schemas/bench';
 
@@ -10,6 +13,12 @@ export interface RunInput {
   /** A `*.bench.yaml`; flags given alongside override its values. */
   bench?: string;
   datasets?: string[];
+  /** A `*.grid.yaml`: its cases are built into the run folder and scored by its master scorer. */
+  grid?: string;
+  /** With a grid: also ask from the neutral perspective (default: the grid's sampling). */
+  includeNeutral?: boolean;
+  /** With a grid: the balanced sampling seed (default: the grid's sampling). */
+  seed?: string | number;
   models?: string[];
   personas?: string[];
   judgeModel?: string;
@@ -17,6 +26,7 @@ export interface RunInput {
   rateLimitRps?: number;
   timeoutS?: number;
   maxRetries?: number;
+  /** First N cases of each dataset; with a grid, N groups by balanced sampling. */
   limit?: number;
   /** Run only these case ids (e.g. one case from the editor's code lens). */
   caseIds?: string[];
@@ -37,6 +47,20 @@ export interface ResolvedPersona {
   systemPrompt: string;
 }
 
+/** A grid run's grid, resolved: effective sampling options and where its cases are built. */
+export interface ResolvedGrid {
+  /** Absolute path of the `*.grid.yaml`. */
+  file: string;
+  includeNeutral: boolean;
+  /** Groups kept by balanced sampling; absent: the full grid. */
+  limit?: number;
+  seed: string | number;
+  /** `<runDir>/grid.cases.jsonl`: built at the start of each session, the run's only dataset. */
+  casesFile: string;
+  /** The parsed grid (run.json keeps it as `grid`, not inside `config`). */
+  spec: Grid;
+}
+
 /**
  * Everything a run needs, resolved to absolute paths and concrete models. Holds no key: each
  * model says where its key comes from. Written to run.json as is.
@@ -53,6 +77,8 @@ export interface ResolvedRunConfig {
   personasFile?: string;
   /** Absolute paths of the cases files (dataset cards resolved to their data). */
   datasets: string[];
+  /** Set for a grid run; `datasets` is then `[grid.casesFile]`. */
+  grid?: ResolvedGrid;
   models: ResolvedModel[];
   personas: ResolvedPersona[];
   judge: ResolvedModel;
@@ -83,6 +109,16 @@ const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The CLI-level input stored in run.json, so `awb run --run-id X` alone can resume. */
 export type StoredInput = Omit<RunInput, 'env' | 'cwd' | 'dryRun' | 'runId' | 'out'>;
 
+async function loadGrid(file: string): Promise<Grid> {
+  if (!existsSync(file)) throw new DataError([{ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'missing-file', message: 'grid file not found' }]);
+  try {
+    return await readGridFile(file);
+  } catch (err) {
+    if (err instanceof GridFileError) throw new DataError(err.diagnostics);
+    throw err;
+  }
+}
+
 /**
  * Resolves flags and/or a bench file into a run config: finds the models and personas files,
  * resolves model slugs (roster entry, or a model name on the default provider), checks persona
@@ -107,7 +143,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
 
   // `awb run --run-id X` with no data named: continue that run with its stored input.
   let stored: StoredInput | undefined;
-  if (runId && !bench && !input.datasets?.length) {
+  if (runId && !bench && !input.datasets?.length && !input.grid) {
     const runJson = join(outDir, runId, 'run.json');
     if (!existsSync(runJson)) throw new ConfigError(`no dataset given, and ${relative(cwd, runJson) || runJson} does not exist to resume from`);
     stored = (JSON.parse(readFileSync(runJson, 'utf8')) as { input?: StoredInput }).input;
@@ -115,9 +151,13 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   }
   const pick = <K extends keyof StoredInput>(k: K): StoredInput[K] | undefined => (input[k] !== undefined ? input[k] : stored?.[k]);
 
-  const datasetsIn = input.datasets?.length ? input.datasets.map((d) => resolve(cwd, d)) : bench ? bench.datasets.map((d) => resolve(base, d)) : stored?.datasets ?? [];
-  if (bench?.grid && datasetsIn.length === 0) throw new ConfigError('this bench file names a grid; build it into a cases file first (awb grid) and list that under datasets');
-  if (datasetsIn.length === 0) throw new ConfigError('no dataset: pass --dataset FILE (repeatable) or a bench file');
+  // Data named by flags (datasets or a grid) replaces the bench file's data, both kinds.
+  const flagData = Boolean(input.datasets?.length || input.grid);
+  const datasetsIn = input.datasets?.length ? input.datasets.map((d) => resolve(cwd, d)) : flagData ? [] : bench ? bench.datasets.map((d) => resolve(base, d)) : stored?.datasets ?? [];
+  const gridFile = input.grid ? resolve(cwd, input.grid) : flagData ? undefined : bench?.grid ? resolve(base, bench.grid) : stored?.grid;
+  // One scorer per run: the grid's master scorer cannot judge other datasets' cases.
+  if (gridFile && datasetsIn.length) throw new ConfigError('a grid run runs the grid\'s cases only (scored by its master scorer); run other datasets in a separate run');
+  if (datasetsIn.length === 0 && !gridFile) throw new ConfigError('no dataset: pass --dataset FILE (repeatable), --grid FILE.grid.yaml or a bench file');
   const datasets: string[] = [];
   for (const d of datasetsIn) {
     const r = await resolveDatasetPath(d);
@@ -150,7 +190,9 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     if (!m) throw new ConfigError(`model "${slug}" is not in ${relative(cwd, modelsFile!) || modelsFile}; known: ${roster.map((x) => x.slug).join(', ')}`);
     return m;
   });
-  const judgeSlug = pick('judgeModel') ?? bench?.judge_model ?? 'gpt-5-mini';
+  const gridSpec = gridFile ? await loadGrid(gridFile) : undefined;
+  // An explicit --judge-model wins; else the grid's scorer model; else the bench's or the default.
+  const judgeSlug = pick('judgeModel') ?? gridSpec?.scorer.model ?? bench?.judge_model ?? 'gpt-5-mini';
   const judge = roster?.find((m) => m.slug === judgeSlug) ?? defaultProviderModel(judgeSlug, concurrency, env);
 
   const personaSlugs = [...new Set(pick('personas') ?? bench?.personas ?? ['default'])];
@@ -165,16 +207,33 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     for (let i = 2; existsSync(join(outDir, runId)) && i < 100; i++) runId = `${newRunId()}_${i}`;
   }
   const rateLimitRps = pick('rateLimitRps') ?? bench?.rate_limit_rps;
-  const limit = pick('limit') ?? bench?.limit;
+  const limitIn = pick('limit') ?? bench?.limit;
+  const runDir = join(outDir, runId);
+  let grid: ResolvedGrid | undefined;
+  if (gridFile && gridSpec) {
+    const gridLimit = limitIn ?? gridSpec.sampling.limit;
+    grid = {
+      file: gridFile,
+      includeNeutral: (pick('includeNeutral') ?? bench?.include_neutral ?? gridSpec.sampling.include_neutral) && Boolean(gridSpec.sides.neutral),
+      ...(gridLimit !== undefined ? { limit: gridLimit } : {}),
+      seed: pick('seed') ?? gridSpec.sampling.seed,
+      casesFile: join(runDir, RUN_FILES.gridCases),
+      spec: gridSpec,
+    };
+    datasets.push(grid.casesFile);
+  }
+  // With a grid, the limit counts groups (grid.limit), not the first cases of the built file.
+  const limit = grid ? undefined : limitIn;
   const cfg: ResolvedRunConfig = {
     runId,
     outDir,
-    runDir: join(outDir, runId),
+    runDir,
     cwd,
     ...(benchFile ? { benchFile } : {}),
     ...(modelsFile ? { modelsFile } : {}),
     ...(personasFile ? { personasFile } : {}),
     datasets,
+    ...(grid ? { grid } : {}),
     models,
     personas,
     judge,
@@ -195,7 +254,8 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
 /** The input to store in run.json (absolute paths, no env). */
 export function storedInput(cfg: ResolvedRunConfig): StoredInput {
   return {
-    datasets: cfg.datasets,
+    datasets: cfg.grid ? [] : cfg.datasets,
+    ...(cfg.grid ? { grid: cfg.grid.file, includeNeutral: cfg.grid.includeNeutral, seed: cfg.grid.seed, ...(cfg.grid.limit !== undefined ? { limit: cfg.grid.limit } : {}) } : {}),
     models: cfg.models.map((m) => m.slug),
     personas: cfg.personas.map((p) => p.slug),
     judgeModel: cfg.judge.slug,

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scorer } from '../judge/scorer';
 import type { Logger } from '../log';
 import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
 import { displayPath, type ResolvedRunConfig } from './config';
+import { buildGridCases } from './gridRun';
 import { scanPartials } from './partials';
 import { prepareData } from './prepare';
 import type { RunSummary } from './progress';
@@ -24,7 +27,21 @@ export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 
 export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unknown>, env: NodeJS.ProcessEnv, keyResolver: ((m: ResolvedModel) => Promise<string | undefined>) | undefined, log: Logger): Promise<RunSummary> {
   const t0 = performance.now();
   const ids: string[] = [];
-  const prepared = await prepareData(cfg, scorer, { onCase: (s) => ids.push(s.case.id) });
+  // A grid's cases are built into a temp folder: a dry run writes nothing in the run folder.
+  let grid: RunSummary['grid'];
+  let prepared;
+  const tmp = cfg.grid ? mkdtempSync(join(tmpdir(), 'awb-dry-grid-')) : undefined;
+  try {
+    let data = cfg;
+    if (cfg.grid && tmp) {
+      const built = join(tmp, RUN_FILES.gridCases);
+      grid = buildGridCases(cfg.grid, built);
+      data = { ...cfg, datasets: cfg.datasets.map((d) => (d === cfg.grid!.casesFile ? built : d)) };
+    }
+    prepared = await prepareData(data, scorer, { onCase: (s) => ids.push(s.case.id) });
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
   const done = scanPartials(join(cfg.runDir, RUN_FILES.partials)).doneKeys;
   let alreadyDone = 0;
   for (const id of ids) for (const p of cfg.personas) for (const m of cfg.models) if (done.has(resultKey(id, p.slug, m.slug))) alreadyDone++;
@@ -44,6 +61,7 @@ export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unkno
     session: { completed: 0, errors: 0, judgeErrors: 0, skipped: alreadyDone, calls: 0, elapsedMs: Math.round(performance.now() - t0) },
     perModel: {},
     artifacts: [],
+    ...(grid ? { grid } : {}),
     warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
     resumeCommand: resumeCommand(cfg),
     dryRun: { cases: ids.length, keys, alreadyDone, generationRequests: todo, judgeRequests: cfg.score === 'now' ? todo : 0, missingKeys },

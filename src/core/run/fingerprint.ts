@@ -14,10 +14,41 @@ export interface Fingerprint {
   limit: number | null;
   /** Case ids the run is restricted to (absent: all). */
   cases?: string[];
+  /** A grid run's grid (absent: not a grid run). */
+  grid?: GridPrint;
   models: ModelPrint[];
   personas: Record<string, string>;
   score: 'now' | 'later';
   judge: (ModelPrint & { scorer: Record<string, unknown> }) | null;
+}
+
+/** The grid as far as results depend on it: its content (parsed, so comments do not count) and sampling. */
+export interface GridPrint {
+  file: string;
+  sha256: string;
+  include_neutral: boolean;
+  limit: number | null;
+  seed: string | number;
+}
+
+/** The grid part of a run's fingerprint (undefined for a run without a grid). */
+export function gridPrint(cfg: Pick<ResolvedRunConfig, 'grid'>): GridPrint | undefined {
+  const g = cfg.grid;
+  if (!g) return undefined;
+  return { file: g.file.split(/[\\/]/).pop()!, sha256: createHash('sha256').update(JSON.stringify(g.spec)).digest('hex'), include_neutral: g.includeNeutral, limit: g.limit ?? null, seed: g.seed };
+}
+
+/** What differs between two grid prints, in words. */
+export function diffGridPrints(before: GridPrint | undefined, after: GridPrint | undefined): string[] {
+  if (!before && !after) return [];
+  if (!before) return [`grid added: ${after!.file}`];
+  if (!after) return [`grid removed: ${before.file}`];
+  const out: string[] = [];
+  if (before.sha256 !== after.sha256) out.push(`grid changed: ${after.file} (content differs)`);
+  if (before.include_neutral !== after.include_neutral) out.push(`grid neutral perspective: ${before.include_neutral ? 'included' : 'not included'} → ${after.include_neutral ? 'included' : 'not included'}`);
+  if (before.limit !== after.limit) out.push(`grid limit: ${fmt(before.limit)} → ${fmt(after.limit)} groups`);
+  if (before.seed !== after.seed) out.push(`grid seed: ${fmt(before.seed)} → ${fmt(after.seed)}`);
+  return out;
 }
 
 interface ModelPrint {
@@ -40,6 +71,7 @@ export function computeFingerprint(cfg: ResolvedRunConfig, datasets: { path: str
     datasets,
     limit: cfg.limit ?? null,
     ...(cfg.caseIds ? { cases: [...cfg.caseIds].sort() } : {}),
+    ...(cfg.grid ? { grid: gridPrint(cfg)! } : {}),
     models: cfg.models.map(modelPrint),
     personas: Object.fromEntries(cfg.personas.map((p) => [p.slug, p.systemPrompt])),
     score: cfg.score,
@@ -64,6 +96,7 @@ export function diffFingerprints(before: Fingerprint, after: Fingerprint): strin
   }
   for (const p of dsBefore.keys()) if (!dsAfter.has(p)) out.push(`dataset removed: ${p}`);
   if (before.limit !== after.limit) out.push(`limit: ${fmt(before.limit)} → ${fmt(after.limit)}`);
+  out.push(...diffGridPrints(before.grid, after.grid));
   if (JSON.stringify(before.cases ?? null) !== JSON.stringify(after.cases ?? null)) out.push(`case selection: ${fmt(before.cases ?? 'all')} → ${fmt(after.cases ?? 'all')}`);
   out.push(...diffModels('model', before.models, after.models));
   const pb = before.personas, pa = after.personas;

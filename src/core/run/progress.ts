@@ -48,6 +48,8 @@ export interface RunSummary {
   warnings: string[];
   /** `awb run --run-id … --out …` */
   resumeCommand: string;
+  /** Grid runs: what the grid built (groups kept, cases, the full grid's size, perspectives side a first). */
+  grid?: { groups: number; cases: number; fullGroupCount: number; perspectives: string[] };
   /** Set by a dry run: what would be sent. */
   dryRun?: { cases: number; keys: number; alreadyDone: number; generationRequests: number; judgeRequests: number; missingKeys: string[] };
 }

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { redact } from '../log';
 import { writeFileAtomicSync } from '../export/atomic';
-import type { ResolvedRunConfig, StoredInput } from './config';
+import type { Grid } from '../schemas/grid';
+import type { ResolvedGrid, ResolvedRunConfig, StoredInput } from './config';
 import type { Fingerprint } from './fingerprint';
 
 /** File names inside `results/{run_id}/` (see docs/run-folder.md). */
@@ -17,6 +18,9 @@ export const RUN_FILES = {
   runJson: 'run.json',
   cases: 'cases.jsonl',
   lock: 'run.lock',
+  /** Grid runs: the grid's cases as built for this run, and the sycophancy report. */
+  gridCases: 'grid.cases.jsonl',
+  sycophancy: 'sycophancy.csv',
 } as const;
 
 export type RunStatus = 'running' | 'complete' | 'partial' | 'cancelled' | 'failed';
@@ -42,7 +46,9 @@ export interface RunJson {
   updated_at: string;
   status: RunStatus;
   status_reason?: string;
-  config: Omit<ResolvedRunConfig, 'dryRun'>;
+  config: Omit<ResolvedRunConfig, 'dryRun' | 'grid'> & { grid?: Omit<ResolvedGrid, 'spec'> };
+  /** Grid runs: the parsed grid (sides, axis, stance thresholds, scorer) the run was made with. */
+  grid?: Grid;
   input: StoredInput;
   fingerprint: Fingerprint;
   fingerprint_sha256: string;

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { buildReport } from '../export/report';
 import { renameWithRetry, tempPathFor } from '../export/atomic';
+import { createMasterScorer } from '../grid/masterScorer';
 import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';
 import type { Scorer } from '../judge/scorer';
@@ -23,6 +24,7 @@ import { resultKey, type ResultRow } from './row';
 import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunJson, type RunStatus } from './runFolder';
 import { StateDb } from './state';
 import { dryRunSummary, resumeCommand } from './dryRun';
+import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
 
 /** Options of `runBenchmark`; all optional. */
 export interface RunOptions {
@@ -33,7 +35,7 @@ export interface RunOptions {
   /** Key of a model (the extension reads SecretStorage); else the model's environment variable. */
   keyResolver?: (model: ResolvedModel) => Promise<string | undefined>;
   env?: NodeJS.ProcessEnv;
-  /** The judge; default seed 000's safety judge. */
+  /** The judge; default the grid's master scorer for a grid run, else seed 000's safety judge. */
   scorer?: Scorer<unknown>;
   /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
   checkpointMs?: number;
@@ -71,7 +73,7 @@ async function resolveKeys(models: ResolvedModel[], env: NodeJS.ProcessEnv, keyR
  * any call is made.
  */
 export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}): Promise<RunSummary> {
-  const scorer = opts.scorer ?? (safetyJudge as Scorer<unknown>);
+  const scorer = opts.scorer ?? (cfg.grid ? (createMasterScorer(cfg.grid.spec) as Scorer<unknown>) : (safetyJudge as Scorer<unknown>));
   const env = opts.env ?? process.env;
   const secrets = new Set<string>();
   if (cfg.dryRun) return dryRunSummary(cfg, scorer, env, opts.keyResolver, opts.log ?? noopLogger);
@@ -105,6 +107,12 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   emit({ phase: 'loading', done: 0, total: 0, errors: 0, judgeErrors: 0, rate: 0, etaSeconds: undefined, inFlight: 0 });
 
   // 1. Data: validate, hash, snapshot; compare with the stored fingerprint before touching anything.
+  let gridBuilt: RunSummary['grid'];
+  if (cfg.grid) {
+    checkGridResume(cfg, readRunJson(dir));
+    gridBuilt = buildGridCases(cfg.grid);
+    log.info(`grid ${cfg.grid.file}: ${gridBuilt.groups} groups, ${gridBuilt.cases} cases (${gridBuilt.perspectives.join(', ')}); full grid: ${gridBuilt.fullGroupCount} groups`);
+  }
   const snapTmp = tempPathFor(files.cases);
   let prepared;
   try {
@@ -152,7 +160,8 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     created_at: existing?.created_at ?? now(),
     updated_at: now(),
     status: 'running',
-    config: (({ dryRun: _d, ...rest }) => rest)(cfg),
+    config: storedConfig(cfg),
+    ...(cfg.grid ? { grid: cfg.grid.spec } : {}),
     input: storedInput(cfg),
     fingerprint: prepared.fingerprint,
     fingerprint_sha256: prepared.fingerprintSha256,
@@ -337,6 +346,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     ...(fatal ? { fatal } : {}),
     perModel,
     artifacts,
+    ...(gridBuilt ? { grid: gridBuilt } : {}),
     warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
     resumeCommand: resumeCommand(cfg),
   };

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { loadModelsFile } from '../data/load';
 import { buildReport, chooseRows, chosenRows } from '../export/report';
+import { createMasterScorer } from '../grid/masterScorer';
 import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';
 import type { Scorer } from '../judge/scorer';
@@ -20,8 +21,11 @@ import type { ResultRow } from './row';
 import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
 
 export interface ScoreOptions {
-  /** Judge model slug (roster entry of the run's models file, or a model on the default provider). */
-  judgeModel: string;
+  /**
+   * Judge model slug (roster entry of the run's models file, or a model on the default provider).
+   * Default: for a grid run the grid's scorer model, else the run's judge; otherwise `gpt-5-mini`.
+   */
+  judgeModel?: string;
   /** Which rows: not scored yet (default), those plus judge errors, or every row. */
   rescore?: 'pending' | 'errors' | 'all';
   concurrency?: number;
@@ -75,19 +79,21 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
   const unlock = acquireRunLock(runDir);
   try {
     const env = o.env ?? process.env;
+    const judgeModel = o.judgeModel ?? (rj.grid ? rj.grid.scorer?.model ?? rj.config.judge.slug : 'gpt-5-mini');
     const concurrency = o.concurrency ?? rj.config.concurrency;
     let judge: ResolvedModel | undefined;
     const modelsFile = o.modelsFile ?? rj.config.modelsFile;
     if (modelsFile && existsSync(modelsFile)) {
       const r = await loadModelsFile(modelsFile);
-      const e = r.models?.find((m) => m.slug === o.judgeModel);
+      const e = r.models?.find((m) => m.slug === judgeModel);
       if (e) judge = modelFromEntry(e, env);
     }
-    judge ??= defaultProviderModel(o.judgeModel, concurrency, env);
+    judge ??= defaultProviderModel(judgeModel, concurrency, env);
     const key = await resolveKey(judge, env, o.keyResolver);
     if (!key && !isLoopback(judge.baseURL)) throw new ConfigError(`no API key for judge ${judge.slug} (set ${judge.key.env ?? 'its key'})`);
     if (key) secrets.add(key);
-    const scorer = o.scorer ?? (safetyJudge as Scorer<unknown>);
+    // A grid run is scored along its grid's axis, as `awb run` scores it.
+    const scorer = o.scorer ?? (rj.grid ? (createMasterScorer(rj.grid) as Scorer<unknown>) : (safetyJudge as Scorer<unknown>));
     const mode = o.rescore ?? 'pending';
 
     // Where each case is in the snapshot, so a row's case is read when needed, not all kept.
