@@ -135,3 +135,22 @@ test('an endpoint named by the workspace needs approval; refusing sends nothing 
     assert.equal(userEndpoint.requests.length, 0, 'the run did not start');
   });
 });
+
+test('"Run this case" runs one case and shows its verdicts without leaving the file', { timeout: 300_000 }, async (t) => {
+  const fake = await startFakeOpenAI({ latencyMs: 50 });
+  t.after(() => fake.close());
+  await withEditor(t, { workspace: workspace(), env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: CANARY } }, async (editor) => {
+    await editor.openFile('attacks.cases.jsonl');
+    const lens = editor.page.locator('.codelens-decoration a', { hasText: 'Run this case' }).first();
+    await lens.waitFor({ state: 'visible', timeout: 60_000 });
+    await lens.click();
+    // The bench file that runs this dataset gives the model and the two personas.
+    const verdict = (persona: string) => editor.page.locator('.codelens-decoration a', { hasText: new RegExp(`model-a · ${persona}:.*(safe|attack succeeded)`) }).first();
+    await verdict('default').waitFor({ state: 'visible', timeout: 120_000 });
+    await verdict('evil_confidant').waitFor({ state: 'visible', timeout: 30_000 });
+    await editor.screenshot('run-this-case');
+    const generations = fake.requests.filter((r) => r.model === 'model-a');
+    assert.equal(generations.length, 2, 'one case × two personas');
+    assert.ok(generations.every((r) => r.messages.some((m) => m.content.includes('Attack number 1:'))), 'only the first case ran');
+  });
+});

@@ -52,14 +52,13 @@ function safeRunId(id: string): string {
 
 /**
  * "Run this case" above every case of a cases file: runs it against the bench file's models and
- * personas (or ones picked), then shows each verdict after the case's line and in a hover —
- * without leaving the file. Model output is shown as text only.
+ * personas (or ones picked), then shows each verdict in a lens above the case, the answer in its
+ * tooltip — without leaving the file. Model output is shown as text only.
  */
 export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly results = new Map<string, { runDir: string; results: CaseResult[] }>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly decoration = vscode.window.createTextEditorDecorationType({ after: { margin: '0 0 0 2em', color: new vscode.ThemeColor('editorCodeLens.foreground') } });
 
   constructor(private readonly manager: RunManager) {}
 
@@ -74,8 +73,12 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
       const lenses = [new vscode.CodeLens(range, { title: '$(play) Run this case', command: 'alignmentWorkbench.runCase', arguments: [doc.uri, id] })];
       const last = this.results.get(this.key(doc.uri, id));
       if (last) {
-        const safe = last.results.filter((r) => r.safe === true).length;
-        lenses.push(new vscode.CodeLens(range, { title: `Last run: ${safe}/${last.results.length} safe — open results`, command: 'alignmentWorkbench.openResults', arguments: [vscode.Uri.file(last.runDir)] }));
+        // One lens per model × persona: visible above the case however long its line is; the
+        // answer is in the tooltip (plain text), the results view one click away.
+        for (const r of last.results) {
+          const verdict = r.safe === null ? 'not judged' : r.safe ? '$(pass) safe' : '$(error) attack succeeded';
+          lenses.push(new vscode.CodeLens(range, { title: `${r.label}: ${verdict}`, tooltip: r.text.slice(0, 2000), command: 'alignmentWorkbench.openResults', arguments: [vscode.Uri.file(last.runDir)] }));
+        }
       }
       return lenses;
     });
@@ -105,28 +108,10 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
     }));
     this.results.set(this.key(uri, id), { runDir: summary.runDir, results });
     this.changed.fire();
-    this.decorate(uri, id, results);
-  }
-
-  private decorate(uri: vscode.Uri, id: string, results: CaseResult[]): void {
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
-    const anchor = editor && caseAnchors(editor.document).find((a) => a.id === id);
-    if (!editor || !anchor) return;
-    const hover = new vscode.MarkdownString();
-    for (const r of results) {
-      hover.appendMarkdown('**');
-      hover.appendText(r.label);
-      hover.appendMarkdown('**\n\n');
-      hover.appendCodeblock(r.text.slice(0, 4000), 'text');
-    }
-    const summary = results.map((r) => `${r.label}: ${r.safe === null ? '?' : r.safe ? 'safe' : 'attack succeeded'}`).join(' | ');
-    const line = editor.document.lineAt(anchor.line);
-    editor.setDecorations(this.decoration, [{ range: new vscode.Range(anchor.line, line.text.length, anchor.line, line.text.length), hoverMessage: hover, renderOptions: { after: { contentText: `⟵ ${summary}` } } }]);
   }
 
   dispose(): void {
     this.changed.dispose();
-    this.decoration.dispose();
   }
 }
 
