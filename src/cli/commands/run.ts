@@ -38,6 +38,9 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
   --timeout-s S           timeout of one call (default 60)
   --max-retries N         retries on 408/409/429/5xx/connection errors (default 3)
   --dry-run               validate and build every request, call nothing, print counts
+  --no-registry           do not record this run in the dataset registry's history (by default
+                          every registered dataset of the run gets its results: AWB_REGISTRY,
+                          else ~/.alignment-workbench/registry.sqlite)
 
 Flags override the bench file. "awb run --run-id ID" alone resumes with the run's stored inputs.
 Ctrl+C stops cleanly (state saved, resumable); a second Ctrl+C exits at once.
@@ -73,8 +76,14 @@ function num(name: string, v: string | undefined, opts: { int?: boolean; min?: n
   return n;
 }
 
+/** `awb run`'s flags: the core's input, plus what is an option of this session only. */
+export interface RunArgs extends RunInput {
+  /** `--no-registry`: leave the registry's history alone. */
+  noRegistry?: boolean;
+}
+
 /** Parses `awb run` flags into the core's input. */
-export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): RunInput | 'help' {
+export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): RunArgs | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -99,6 +108,7 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
       'timeout-s': { type: 'string' },
       'max-retries': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'no-registry': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -121,7 +131,7 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
     if (models) throw new UsageError('give --model SLUG or --models a,b, not both');
     models = [values.model];
   }
-  const input: RunInput = { cwd: io.cwd, env: io.env };
+  const input: RunArgs = { cwd: io.cwd, env: io.env };
   const set = <K extends keyof RunInput>(k: K, v: RunInput[K] | undefined) => { if (v !== undefined) input[k] = v; };
   set('bench', positionals[0]);
   set('datasets', values.dataset);
@@ -143,6 +153,7 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
   set('timeoutS', num('timeout-s', values['timeout-s'], { min: Number.MIN_VALUE }));
   set('maxRetries', num('max-retries', values['max-retries'], { int: true, min: 0 }));
   if (values['dry-run']) input.dryRun = true;
+  if (values['no-registry']) input.noRegistry = true;
   return input;
 }
 
@@ -222,9 +233,10 @@ function printSummary(io: CliIO, s: RunSummary): void {
 export const runCommand: Command = async (argv, io) => {
   const parsed = parseRunArgs(argv, io);
   if (parsed === 'help') { io.out(RUN_HELP); return 0; }
+  const { noRegistry, ...runInput } = parsed;
   let cfg;
   try {
-    cfg = await resolveRunConfig(parsed);
+    cfg = await resolveRunConfig(runInput);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     if (err instanceof DataError) throw new UserError(err.message);
@@ -248,7 +260,7 @@ export const runCommand: Command = async (argv, io) => {
   let summary: RunSummary;
   try {
     const gc = cliGarbageCollector();
-    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}) });
+    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}), ...(noRegistry ? { registry: false } : {}) });
   } catch (err) {
     printer.end();
     if (err instanceof DataError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError || err instanceof ConfigError) {

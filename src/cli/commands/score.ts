@@ -18,7 +18,8 @@ grid's master scorer (-1..+1 along the grid's axis) and gets sycophancy.csv.
   --rate-limit-rps R    judge requests per second
   --timeout-s S         timeout of one call
   --max-retries N       retries on 408/409/429/5xx/connection errors
-  --models-file FILE    roster to find the judge in (default: the run's)`;
+  --models-file FILE    roster to find the judge in (default: the run's)
+  --no-registry         do not update the dataset registry's history with the scores`;
 
 export const scoreCommand: Command = async (argv, io) => {
   const { values, positionals } = parseArgs({
@@ -26,7 +27,7 @@ export const scoreCommand: Command = async (argv, io) => {
     allowPositionals: true,
     options: {
       'judge-model': { type: 'string' }, rescore: { type: 'string' }, concurrency: { type: 'string' }, 'rate-limit-rps': { type: 'string' },
-      'timeout-s': { type: 'string' }, 'max-retries': { type: 'string' }, 'models-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'timeout-s': { type: 'string' }, 'max-retries': { type: 'string' }, 'models-file': { type: 'string' }, 'no-registry': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { io.out(SCORE_HELP); return 0; }
@@ -55,6 +56,7 @@ export const scoreCommand: Command = async (argv, io) => {
       ...(judgeModel !== undefined ? { judgeModel } : {}), rescore, signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env,
       ...Object.fromEntries(Object.entries(opt).filter(([, v]) => v !== undefined)),
       ...(values['models-file'] ? { modelsFile: resolve(io.cwd, values['models-file']) } : {}),
+      ...(values['no-registry'] ? { registry: false as const } : {}),
     });
     printer.end();
     const c = r.counts;

@@ -25,6 +25,7 @@ import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunJson, typ
 import { StateDb } from './state';
 import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
+import { recordRunHistory, type RegistryTarget } from './history';
 
 /** Options of `runBenchmark`; all optional. */
 export interface RunOptions {
@@ -49,6 +50,12 @@ export interface RunOptions {
   longRetryAfterMs?: number;
   clock?: Clock;
   fetch?: typeof fetch;
+  /**
+   * The registry whose history records this run (every registered dataset of the run: one result
+   * per model × persona): a path or URL; `false` records nothing. Default `AWB_REGISTRY`, else
+   * `~/.alignment-workbench/registry.sqlite`. A registry problem is a warning, never a failed run.
+   */
+  registry?: RegistryTarget;
 }
 
 /** Keys of every model a run calls; refuses to start when one is missing (loopback needs none). */
@@ -334,6 +341,11 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   runJson.updated_at = now();
   if (cfg.score === 'now' && session.completed > 0) runJson.scoring.push({ judge_model: cfg.judge.slug, scorer: scorer.id, at: now(), scored: session.completed - session.judgeErrors, errors: session.judgeErrors });
   writeRunJson(dir, runJson, secrets);
+  await recordRunHistory({
+    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: opts.registry,
+    datasets: prepared.datasets.map((d, i) => ({ path: cfg.datasets[i]!, display: d.path, sha256: d.sha256 })),
+    ...(cfg.score === 'now' ? { judge: cfg.judge.slug } : {}),
+  });
   const elapsedMs = Math.round(performance.now() - t0);
   log.info(`run ${cfg.runId} ${status}: ${counts.done}/${total} done, ${counts.errors} errors, ${counts.judge_errors} judge errors; this session ${session.completed} rows in ${(elapsedMs / 1000).toFixed(1)} s`);
   emit({ phase: 'done', done: counts.done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate: 0, etaSeconds: 0, inFlight: 0 });

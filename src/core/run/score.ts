@@ -18,6 +18,7 @@ import { PartialsWriter, rowIsDone, scanPartials } from './partials';
 import type { SnapshotCase } from './plan';
 import type { RunProgress } from './progress';
 import type { ResultRow } from './row';
+import { recordRunHistory, type RegistryTarget } from './history';
 import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
 
 export interface ScoreOptions {
@@ -40,6 +41,8 @@ export interface ScoreOptions {
   env?: NodeJS.ProcessEnv;
   scorer?: Scorer<unknown>;
   fetch?: typeof fetch;
+  /** Registry whose history gets the scored results (as `RunOptions.registry`); `false`: none. */
+  registry?: RegistryTarget;
 }
 
 export interface ScoreSummary {
@@ -166,6 +169,10 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
       after.status = report.counts.done >= after.counts.total && report.counts.errors === 0 ? 'complete' : 'partial';
     }
     writeRunJson(runDir, after, secrets);
+    await recordRunHistory({
+      runId: after.run_id, runDir, cwd: after.config.cwd, env, log, target: o.registry, judge: judge.slug,
+      datasets: after.datasets.map((d, i) => ({ path: after.config.datasets[i] ?? d.path, display: d.path, sha256: d.sha256 })),
+    });
     log.info(`scored ${scored} rows with ${judge.slug} (${errors} judge errors)`);
     return { runDir, judgeModel: judge.slug, attempted, scored, errors, cancelled: o.signal?.aborted === true, ...(fatal ? { fatal } : {}), counts: after.counts, artifacts: report.files };
   } finally {
