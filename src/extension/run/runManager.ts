@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  ConfigError, DataError, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact, runBenchmark, scoreRun,
+  ConfigError, DataError, loadSqlJs, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact, runBenchmark, scoreRun,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions,
 } from '../../core';
 import { EndpointApprovals, type EndpointUse } from './endpoints';
@@ -24,6 +24,17 @@ function coreLogger(channel: vscode.LogOutputChannel, prefix: string): Logger {
     warn: (m) => channel.warn(`${prefix}${m}`),
     error: (m) => channel.error(`${prefix}${m}`),
   };
+}
+
+async function warmUp(log: vscode.LogOutputChannel): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await (await fetch('data:text/plain,warm')).text();
+    await loadSqlJs();
+    log.debug(`warmed up fetch and sql.js in ${(performance.now() - t0).toFixed(0)} ms`);
+  } catch (err) {
+    log.debug(`warm-up skipped: ${String(err)}`);
+  }
 }
 
 function eta(s: number | undefined): string {
@@ -70,6 +81,10 @@ export class RunManager implements vscode.Disposable {
     this.approvals = new EndpointApprovals(context.globalState);
     this.statusItem.name = 'Alignment Workbench runs';
     this.statusItem.command = 'alignmentWorkbench.showLog';
+    // Load fetch (undici) and sql.js once while the editor is idle, so a run's first requests
+    // do not stall the extension host with one-off module loading and compilation.
+    const warm = setTimeout(() => { void warmUp(log); }, 3000);
+    context.subscriptions.push({ dispose: () => clearTimeout(warm) });
   }
 
   private keyResolver = (m: ResolvedModel) => this.keys.keyFor(m);
