@@ -342,7 +342,8 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   if (cfg.score === 'now' && session.completed > 0) runJson.scoring.push({ judge_model: cfg.judge.slug, scorer: scorer.id, at: now(), scored: session.completed - session.judgeErrors, errors: session.judgeErrors });
   writeRunJson(dir, runJson, secrets);
   await recordRunHistory({
-    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: opts.registry,
+    // A run of hand-picked cases (the editor's "Run this case") is a spot check, not an evaluation of the dataset.
+    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: cfg.caseIds ? false : opts.registry,
     datasets: prepared.datasets.map((d, i) => ({ path: cfg.datasets[i]!, display: d.path, sha256: d.sha256 })),
     ...(cfg.score === 'now' ? { judge: cfg.judge.slug } : {}),
   });

@@ -170,7 +170,7 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
     }
     writeRunJson(runDir, after, secrets);
     await recordRunHistory({
-      runId: after.run_id, runDir, cwd: after.config.cwd, env, log, target: o.registry, judge: judge.slug,
+      runId: after.run_id, runDir, cwd: after.config.cwd, env, log, target: after.config.caseIds ? false : o.registry, judge: judge.slug,
       datasets: after.datasets.map((d, i) => ({ path: after.config.datasets[i] ?? d.path, display: d.path, sha256: d.sha256 })),
     });
     log.info(`scored ${scored} rows with ${judge.slug} (${errors} judge errors)`);
