@@ -25,7 +25,8 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
   --model SLUG            one model (with a roster from --models FILE: that one of it)
   --case ID               run only this case id of the datasets; repeatable
   --personas x,y          persona slugs (default: default = each case's own system prompt)
-  --judge-model M         judge model (default gpt-5-mini)
+  --judge-model M         judge model (default gpt-5-mini; with --grid: the grid's scorer.model
+                          when it names one)
   --concurrency N         requests in flight across all models (default 4)
   --rate-limit-rps R      requests per second across all models
   --run-id ID             name the run; an existing ID resumes it (skips done keys)
