@@ -8,6 +8,7 @@ import {
 import { EndpointApprovals, type EndpointUse } from './endpoints';
 import type { KeyStore } from './secrets';
 import { readBaseUrlSetting, runEnvironment } from '../config';
+import { localRegistryPath } from '../commands/registrySources';
 
 /** A run in progress: what the status bar counts and Cancel aborts. */
 interface ActiveRun {
@@ -134,6 +135,7 @@ export class RunManager implements vscode.Disposable {
             log,
             keyResolver: this.keyResolver,
             env: runEnvironment(),
+            registry: localRegistryPath(),
             onProgress: (p) => {
               entry.progress = p;
               const pct = p.total ? (100 * p.done) / p.total : 0;
@@ -171,7 +173,7 @@ export class RunManager implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: scoring ${basename(runDir)} with ${options.judgeModel}`, cancellable: true },
         (progress, token) => {
           token.onCancellationRequested(() => entry.controller.abort());
-          return scoreRun(runDir, { ...options, signal: entry.controller.signal, log, keyResolver: this.keyResolver, env: runEnvironment(), onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); } });
+          return scoreRun(runDir, { ...options, registry: localRegistryPath(), signal: entry.controller.signal, log, keyResolver: this.keyResolver, env: runEnvironment(), onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); } });
         },
       );
       const choice = await vscode.window.showInformationMessage(`Alignment Workbench: scored ${s.scored} of ${s.attempted} rows of ${basename(runDir)} with ${s.judgeModel}${s.errors ? ` (${s.errors} judge errors)` : ''}.`, 'Open Results');
