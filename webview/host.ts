@@ -28,13 +28,34 @@ export interface Host {
   saveState(s: SavedState): void;
 }
 
+const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+const oneOf = <T extends string>(v: unknown, xs: readonly T[]) => (xs.includes(v as T) ? (v as T) : undefined);
+
+/** A saved filter, keeping only well-formed fields (the state outlives versions of this code). */
+function sanitizeFilter(raw: unknown): RowFilter {
+  const f = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const out: RowFilter = {};
+  for (const k of ['models', 'personas', 'categories', 'subcategories'] as const) {
+    const v = strings(f[k]);
+    if (v?.length) out[k] = v;
+  }
+  const attack = oneOf(f.attack, ['any', 'true', 'false', 'null'] as const);
+  const error = oneOf(f.error, ['any', 'none', 'some', 'gen', 'judge'] as const);
+  const reviewed = oneOf(f.reviewed, ['any', 'yes', 'no'] as const);
+  if (attack) out.attack = attack;
+  if (error) out.error = error;
+  if (reviewed) out.reviewed = reviewed;
+  if (typeof f.text === 'string') out.text = f.text.slice(0, 1000);
+  return out;
+}
+
 function sanitizeState(raw: unknown): SavedState {
   const s = (raw && typeof raw === 'object' ? raw : {}) as Partial<SavedState>;
   return {
     panelId: typeof s.panelId === 'string' ? s.panelId : undefined,
     tab: TABS.includes(s.tab as Tab) ? (s.tab as Tab) : 'summary',
-    filter: s.filter && typeof s.filter === 'object' ? s.filter : {},
-    sort: s.sort && typeof s.sort === 'object' && typeof s.sort.column === 'string' ? s.sort : null,
+    filter: sanitizeFilter(s.filter),
+    sort: s.sort && typeof s.sort === 'object' && typeof s.sort.column === 'string' ? { column: s.sort.column, descending: s.sort.descending === true } : null,
     selected: typeof s.selected === 'string' ? s.selected : null,
   };
 }
