@@ -109,3 +109,15 @@ test('the webview source never turns strings into markup or code', () => {
     });
   }
 });
+
+test('the panel host has no path from a webview message to a command, a URL opener or a secret', () => {
+  const dir = join(__dirname, '..', '..', 'src', 'extension', 'panels');
+  const sources = files(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(sources.length >= 4);
+  for (const f of sources) {
+    const text = readFileSync(f, 'utf8');
+    for (const bad of [/executeCommand/, /openExternal/, /\.secrets\b/, /SecretStorage/, /getConfiguration/, /process\.env/]) {
+      assert.ok(!bad.test(text), `${f} mentions ${bad}`);
+    }
+  }
+});
