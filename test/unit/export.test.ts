@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { escapeFormula } from '../../src/core/export/csv';
 import { buildReport } from '../../src/core/export/report';
-import { writeAtomic } from '../../src/core/export/atomic';
+import { writeAtomic } from '../../src/core/storage/atomic';
 import { PartialsCorruptError } from '../../src/core/run/partials';
 import { StateDb } from '../../src/core/run/state';
 import { baseRow } from '../../src/core/run/plan';

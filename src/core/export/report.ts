@@ -5,7 +5,7 @@ import { RESULT_COLUMNS, type ResultRow } from '../run/row';
 import { rowIsDone, scanPartials } from '../run/partials';
 import { scanJsonl } from '../run/jsonlScan';
 import { RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
-import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from './atomic';
+import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
 import { csvLine } from './csv';
 import { writeParquet } from './parquet';
 import { SUMMARY_COLUMNS, SummaryBuilder } from './summary';

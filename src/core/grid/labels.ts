@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { z } from 'zod';
 import { all, loadSqlJs } from '../registry/sqlite';
+import { writeFileAtomic } from '../storage/atomic';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
 import { stanceOf, STANCES, type Stance } from './stance';
 import { cohenKappa, spearman } from './stats';
@@ -108,15 +108,7 @@ export async function writeLabel(runDir: string, input: LabelInput, now: () => D
         stored = { key: v.key, reviewer: v.reviewer, stance: v.stance ?? null, score: v.score ?? null, note: v.note, time: now().toISOString() };
         db.run('INSERT OR REPLACE INTO labels(key, reviewer, stance, score, note, time) VALUES (?, ?, ?, ?, ?, ?)', [stored.key, stored.reviewer, stored.stance, stored.score, stored.note, stored.time]);
       }
-      const bytes = db.export();
-      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(tmp, bytes, { flush: true });
-        await rename(tmp, file);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
+      await writeFileAtomic(file, db.export());
       return stored;
     } finally {
       db.close();

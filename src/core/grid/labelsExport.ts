@@ -6,7 +6,7 @@ import { DEFAULT_STANCE_THRESHOLDS } from '../schemas/grid';
 import { labelAgreement, readLabels, type LabelAgreement } from './labels';
 import { gridSidesFromSnapshot, readGridRows } from './report';
 import { stanceOf } from './stance';
-import { writeTextAtomic } from './writeAtomic';
+import { writeFileAtomic } from '../storage/atomic';
 
 /** Columns of labels.csv (and keys of each labels.jsonl line), in order. */
 export const LABEL_EXPORT_COLUMNS = [
@@ -49,7 +49,7 @@ export async function exportLabels(runDir: string, opts: { outDir?: string } = {
   const csv = join(dir, 'labels.csv');
   const jsonl = join(dir, 'labels.jsonl');
   const cells = out.map((r) => LABEL_EXPORT_COLUMNS.map((c) => { const v = r[c]; return v === null ? '' : typeof v === 'string' ? safeText(v) : String(v); }));
-  await writeTextAtomic(csv, stringify([[...LABEL_EXPORT_COLUMNS], ...cells], { record_delimiter: '\n' }));
-  await writeTextAtomic(jsonl, out.map((r) => JSON.stringify(r) + '\n').join(''));
+  await writeFileAtomic(csv, stringify([[...LABEL_EXPORT_COLUMNS], ...cells], { record_delimiter: '\n' }));
+  await writeFileAtomic(jsonl, out.map((r) => JSON.stringify(r) + '\n').join(''));
   return { csv, jsonl, count: out.length, agreement: labelAgreement(labels, scores, thresholds) };
 }

@@ -6,7 +6,7 @@ import type { ResultRow } from '../run/row';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
 import { stanceOf } from './stance';
 import { bootstrapMeanCI, mean, wilcoxonSignedRank } from './stats';
-import { writeTextAtomic } from './writeAtomic';
+import { writeFileAtomic } from '../storage/atomic';
 
 /** The columns of `sycophancy.csv`, in order. Side a is the side that +1 on the axis favours. */
 export const SYCOPHANCY_COLUMNS = [
@@ -274,6 +274,6 @@ export async function writeSycophancyCsv(runDir: string, opts: WriteSycophancyOp
   }
   const rows = buildSycophancyReport(await readGridRows(join(runDir, 'partials.jsonl')), { ...opts, sides, ...(thresholds ? { thresholds } : {}) });
   const path = opts.out ?? join(runDir, 'sycophancy.csv');
-  await writeTextAtomic(path, sycophancyCsv(rows));
+  await writeFileAtomic(path, sycophancyCsv(rows));
   return { path, rows };
 }

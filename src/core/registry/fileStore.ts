@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import type { Database } from 'sql.js';
+import { writeFileAtomic } from '../storage/atomic';
 import { RegistryStorageError } from './model';
 import { applyPragmas, integrityOk, openDatabase } from './sqlite';
 
@@ -138,26 +138,11 @@ async function fileSignature(path: string): Promise<string> {
 }
 
 /**
- * Writes a temp file in the same folder, fsyncs it, keeps the previous version as `.bak`, renames
- * over the target and fsyncs the folder: a crash at any point leaves the old or the new file whole.
+ * Writes the file atomically (storage/atomic), keeping the previous version as `.bak` just before
+ * the rename: a crash at any point leaves the old or the new file whole.
  */
 export async function atomicReplace(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await fsp.open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await keepBackup(path);
-    await renameWithRetry(tmp, path);
-  } catch (err) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDir(dirname(path));
+  await writeFileAtomic(path, bytes, { mode: 0o600, beforeRename: () => keepBackup(path) });
 }
 
 async function keepBackup(path: string): Promise<void> {
@@ -170,30 +155,5 @@ async function keepBackup(path: string): Promise<void> {
     if (code === 'ENOENT') return;
     // File systems without hard links: a copy does the same job.
     await fsp.copyFile(path, bak);
-  }
-}
-
-/** Renames, retrying briefly: on Windows a reader or an antivirus holding the target makes rename fail for a moment. */
-export async function renameWithRetry(from: string, to: string, rename: (a: string, b: string) => Promise<void> = fsp.rename): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rename(from, to);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') || attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
-    }
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
-  const handle = await fsp.open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch { /* some file systems refuse fsync on directories; the rename is still atomic */ } finally {
-    await handle.close();
   }
 }

@@ -10,6 +10,7 @@ export {
   evaluateOutputs, recordRunEvaluations, summarizeRunRows, aggregateScores, resolveScorer, fieldScorer, defaultScorer, scoreValue,
   type Scorer, type ScoringFunction, type RunRowLike, type RecordRunOptions,
 } from './evaluate';
-export { atomicReplace, renameWithRetry, RegistryFile } from './fileStore';
+export { atomicReplace, RegistryFile } from './fileStore';
+export { renameWithRetryAsync as renameWithRetry } from '../storage/atomic';
 export { fetchDataset, safeFileName, type FetchedDataset } from './fetchData';
 export { readOutputsFile } from './outputs';

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { all, loadSqlJs } from '../registry/sqlite';
 import { csvLine } from '../export/csv';
+import { writeFileAtomic } from '../storage/atomic';
 import type { Review } from './types';
 
 /** Human review labels live beside the run's other files. */
@@ -35,17 +35,6 @@ interface DbRow {
 
 function all_(db: Database): Review[] {
   return all<DbRow>(db, 'SELECT key, verdict, attack_success, note, updated_at FROM reviews ORDER BY key').map(fromDb);
-}
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data, { flush: true });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 /**
@@ -148,8 +137,8 @@ export async function saveReview(
         );
       }
       const all = all_(db);
-      await writeAtomic(file, db.export());
-      await writeAtomic(join(runDir, REVIEWS_CSV), reviewsCsv(all));
+      await writeFileAtomic(file, db.export());
+      await writeFileAtomic(join(runDir, REVIEWS_CSV), reviewsCsv(all));
       return stored;
     } finally {
       db.close();

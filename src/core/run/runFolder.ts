@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, sta
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { redact } from '../log';
-import { writeFileAtomicSync } from '../export/atomic';
+import { writeFileAtomicSync } from '../storage/atomic';
 import type { Grid } from '../schemas/grid';
 import type { ResolvedGrid, ResolvedRunConfig, StoredInput } from './config';
 import type { Fingerprint } from './fingerprint';

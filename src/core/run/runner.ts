@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { buildReport } from '../export/report';
-import { renameWithRetry, tempPathFor } from '../export/atomic';
+import { renameWithRetry, tempPathFor } from '../storage/atomic';
 import { createMasterScorer } from '../grid/masterScorer';
 import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
-import { fsyncDir, renameWithRetry, tempPathFor, writeFileSynced } from '../export/atomic';
+import { fsyncDir, renameWithRetry, tempPathFor, writeFileSynced } from '../storage/atomic';
 
 let sqlPromise: Promise<SqlJsStatic> | undefined;
 

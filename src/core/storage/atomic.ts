@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -33,6 +33,7 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** A hidden, unique temp path beside `target` (same folder, so the rename stays atomic). */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
@@ -83,4 +84,60 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
     throw err;
   }
   fsyncDir(dirname(target));
+}
+
+/** Async rename with the same retries as renameWithRetry; `rename` is injectable for tests. */
+export async function renameWithRetryAsync(from: string, to: string, rename: (a: string, b: string) => Promise<void> = fsp.rename): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+  }
+}
+
+/** Async fsyncDir: same guarantees, without blocking the event loop. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
+  const handle = await fsp.open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch { /* some file systems refuse fsync on directories; the rename is still atomic */ } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+export interface WriteFileAtomicOptions {
+  /** Mode of a newly created file (default 0o666 before umask). */
+  mode?: number;
+  /** Runs after the temp file is durable, just before the rename (e.g. to keep a backup). */
+  beforeRename?: () => Promise<void>;
+}
+
+/**
+ * Async atomic write of a whole buffer or string: temp file in the same folder, fsync, rename
+ * (retrying EPERM/EBUSY), fsync the folder. Readers see the old or the new content, never half.
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
+  const tmp = tempPathFor(target);
+  try {
+    const handle = await fsp.open(tmp, 'w', opts.mode);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await opts.beforeRename?.();
+    await renameWithRetryAsync(tmp, target);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDirAsync(dirname(target));
 }
