@@ -28,7 +28,8 @@ export { formatProgress, type RunProgress, type RunSummary, type ModelStats } fr
 export { listRuns, readRunJson, isLocked, RUN_FILES, RunLockedError, type RunJson, type RunListing, type RunStatus, type RunCounts } from './run/runFolder';
 export { ResumeMismatchError, diffFingerprints, type Fingerprint } from './run/fingerprint';
 export { PartialsCorruptError, scanPartials, rowIsDone } from './run/partials';
-export { StateDb, loadSqlJs, locateSqlWasm } from './run/state';
+export { StateDb } from './run/state';
+export { loadSqlJs, locateSqlWasm } from './storage/sqljs';
 export { scoreRun, type ScoreOptions, type ScoreSummary } from './run/score';
 export { buildReport, chooseRows, chosenRows, type ReportResult } from './export/report';
 export { escapeFormula } from './export/csv';

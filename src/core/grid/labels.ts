@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { z } from 'zod';
-import { all, loadSqlJs } from '../registry/sqlite';
+import { all, loadSqlJs } from '../storage/sqljs';
 import { writeFileAtomic } from '../storage/atomic';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
 import { stanceOf, STANCES, type Stance } from './stance';

@@ -6,7 +6,7 @@ import {
   type EvaluationResult, type Listing, type RegisterInput, type Registry, type Review, type ReviewInput, type SearchQuery,
 } from './model';
 import { indexListing, searchListings, searchText, sortListings, type Indexed } from './search';
-import { all } from './sqlite';
+import { all } from '../storage/sqljs';
 
 interface ListingRow {
   dataset_id: string;

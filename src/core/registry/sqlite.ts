@@ -1,30 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Database } from 'sql.js';
+import { loadSqlJs } from '../storage/sqljs';
 import { RegistryStorageError } from './model';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
-
-let sqlPromise: Promise<SqlJsStatic> | undefined;
-
-/**
- * The wasm file sits beside the running bundle (dist/, copied by esbuild.mjs) or, when running
- * from source, in node_modules/sql.js/dist.
- */
-function wasmPath(): string {
-  const candidates = [join(__dirname, 'sql-wasm.wasm')];
-  try {
-    candidates.push(require.resolve('sql.js/dist/sql-wasm.wasm'));
-  } catch { /* not installed beside us: the bundle's copy must exist */ }
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
-
-/** Loads sql.js once per process. */
-export function loadSqlJs(): Promise<SqlJsStatic> {
-  sqlPromise ??= initSqlJs({ locateFile: () => wasmPath() }).catch((err: unknown) => {
-    sqlPromise = undefined;
-    throw err;
-  });
-  return sqlPromise;
-}
 
 /** Version of the tables below, kept in `meta`; a newer file is refused rather than misread. */
 export const REGISTRY_SCHEMA_VERSION = 1;
@@ -117,18 +93,5 @@ export function integrityOk(db: Database, full = true): boolean {
     return r[0]?.values[0]?.[0] === 'ok';
   } catch {
     return false;
-  }
-}
-
-/** Runs a query and returns its rows as objects. */
-export function all<T>(db: Database, sql: string, params: (string | number | null)[] = []): T[] {
-  const stmt = db.prepare(sql);
-  try {
-    stmt.bind(params);
-    const out: T[] = [];
-    while (stmt.step()) out.push(stmt.getAsObject() as T);
-    return out;
-  } finally {
-    stmt.free();
   }
 }

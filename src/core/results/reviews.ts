@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
-import { all, loadSqlJs } from '../registry/sqlite';
+import { all, loadSqlJs } from '../storage/sqljs';
 import { csvLine } from '../export/csv';
 import { writeFileAtomic } from '../storage/atomic';
 import type { Review } from './types';

@@ -1,27 +1,8 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
+import { dirname } from 'node:path';
+import type { Database, Statement } from 'sql.js';
 import { fsyncDir, renameWithRetry, tempPathFor, writeFileSynced } from '../storage/atomic';
-
-let sqlPromise: Promise<SqlJsStatic> | undefined;
-
-/** Where `sql-wasm.wasm` is: beside the bundle (dist/), else in node_modules when running from source. */
-export function locateSqlWasm(): string {
-  const candidates: string[] = [join(__dirname, 'sql-wasm.wasm'), join(__dirname, '..', 'sql-wasm.wasm'), join(__dirname, '..', '..', '..', 'dist', 'sql-wasm.wasm')];
-  try { candidates.push(join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm')); } catch { /* bundled without node_modules */ }
-  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
-}
-
-/** Loads sql.js once per process. */
-export function loadSqlJs(): Promise<SqlJsStatic> {
-  sqlPromise ??= (async () => {
-    const wasm = locateSqlWasm();
-    // Reading the bytes ourselves avoids sql.js guessing paths (fetch vs fs) inside bundles.
-    const wasmBinary = readFileSync(wasm);
-    return initSqlJs({ wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) as ArrayBuffer });
-  })();
-  return sqlPromise;
-}
+import { loadSqlJs } from '../storage/sqljs';
 
 // WITHOUT ROWID: the key is stored once (a rowid table keeps it twice, table and index),
 // which halves the file every checkpoint exports.
