@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { z } from 'zod';
-import { all, loadSqlJs } from '../storage/sqljs';
+import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { writeFileAtomic } from '../storage/atomic';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
 import { stanceOf, STANCES, type Stance } from './stance';
@@ -50,38 +49,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 `;
 
-async function openDb(file: string): Promise<Database> {
-  const SQL = await loadSqlJs();
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const db = bytes?.length ? new SQL.Database(bytes) : new SQL.Database();
-  try {
-    db.exec(DDL);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-  return db;
-}
-
-// One writer at a time per file in this process; every write re-reads the file, so labels saved
-// by another window in between are kept.
-const queues = new Map<string, Promise<unknown>>();
-function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const next = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
-  queues.set(file, next.catch(() => undefined));
-  return next;
-}
-
 /** Every label in a run folder, ordered by key then reviewer; none when there is no labels.sqlite. */
 export async function readLabels(runDir: string): Promise<StanceLabel[]> {
   const file = join(runDir, LABELS_FILE);
-  return serialized(file, async () => {
-    const db = await openDb(file);
+  return serializedByFile(file, async () => {
+    const db = await openSqlJsFile(file, DDL);
     try {
       return all<StanceLabel>(db, 'SELECT key, reviewer, stance, score, note, time FROM labels ORDER BY key, reviewer');
     } finally {
@@ -98,8 +70,8 @@ export async function readLabels(runDir: string): Promise<StanceLabel[]> {
 export async function writeLabel(runDir: string, input: LabelInput, now: () => Date = () => new Date()): Promise<StanceLabel | null> {
   const v = LabelInputSchema.parse(input);
   const file = join(runDir, LABELS_FILE);
-  return serialized(file, async () => {
-    const db = await openDb(file);
+  return serializedByFile(file, async () => {
+    const db = await openSqlJsFile(file, DDL);
     try {
       let stored: StanceLabel | null = null;
       if (v.stance == null && v.score == null) {

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
-import { all, loadSqlJs } from '../storage/sqljs';
+import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { csvLine } from '../export/csv';
 import { writeFileAtomic } from '../storage/atomic';
 import type { Review } from './types';
@@ -53,24 +52,6 @@ export function reviewsCsv(reviews: readonly Review[]): string {
   return out;
 }
 
-async function openDb(file: string): Promise<Database> {
-  const SQL = await loadSqlJs();
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  const db = bytes?.length ? new SQL.Database(bytes) : new SQL.Database();
-  try {
-    db.exec(DDL);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-  return db;
-}
-
 function fromDb(r: DbRow): Review {
   return {
     key: r.key,
@@ -81,20 +62,11 @@ function fromDb(r: DbRow): Review {
   };
 }
 
-// One writer at a time per file within this process; each write re-reads the file first, so a
-// label saved by another window since is kept.
-const queues = new Map<string, Promise<unknown>>();
-function serialized<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const next = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
-  queues.set(file, next.catch(() => undefined));
-  return next;
-}
-
 /** Every label in a run folder; none when the run has no reviews.sqlite yet. */
 export async function readReviews(runDir: string): Promise<Review[]> {
   const file = join(runDir, REVIEWS_FILE);
-  return serialized(file, async () => {
-    const db = await openDb(file);
+  return serializedByFile(file, async () => {
+    const db = await openSqlJsFile(file, DDL);
     try {
       return all_(db);
     } finally {
@@ -117,8 +89,8 @@ export async function saveReview(
     throw new Error('an override needs attack_success true or false');
   }
   const file = join(runDir, REVIEWS_FILE);
-  return serialized(file, async () => {
-    const db = await openDb(file);
+  return serializedByFile(file, async () => {
+    const db = await openSqlJsFile(file, DDL);
     try {
       let stored: Review | null = null;
       if (input.verdict === null) {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 
@@ -40,4 +41,38 @@ export function all<T>(db: Database, sql: string, params: (string | number | nul
   } finally {
     stmt.free();
   }
+}
+
+/**
+ * Opens a small SQLite file into memory (empty when the file is missing) and runs `ddl` on it;
+ * the caller closes it and writes changes back with writeFileAtomic(file, db.export()).
+ */
+export async function openSqlJsFile(file: string, ddl: string): Promise<Database> {
+  const SQL = await loadSqlJs();
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const db = bytes?.length ? new SQL.Database(bytes) : new SQL.Database();
+  try {
+    db.exec(ddl);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every earlier call for the same file in this process has settled: one writer
+ * at a time, and each re-reads the file first, so changes saved by another window are kept.
+ */
+export function serializedByFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const next = (queues.get(file) ?? Promise.resolve()).then(fn, fn);
+  queues.set(file, next.catch(() => undefined));
+  return next;
 }
