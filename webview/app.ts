@@ -42,7 +42,7 @@ export class App {
   private readonly detailPane = el('aside', { class: 'detail-pane', attrs: { 'aria-label': 'Case detail' } });
   private readonly split = el('div', { class: 'split' });
   private readonly comparePane = el('div', { class: 'compare-pane' });
-  private readonly gridView = new GridView();
+  private readonly gridView = new GridView((l) => this.host.post({ type: 'setStanceLabel', ...l }));
   private gridReport: GridReport | null = null;
   private readonly panels = new Map<Tab, HTMLElement>();
 
@@ -140,6 +140,10 @@ export class App {
       }
       case 'notice':
         this.flash(m.text, m.level === 'error');
+        return;
+      case 'stanceLabels':
+        this.gridView.setLabels(m.labels, m.agreement);
+        this.invalidate('grid');
         return;
       case 'grid':
         this.gridReport = { sides: m.sides, slices: m.slices };

@@ -2,10 +2,20 @@
 // its interval and p-value (from the grid report the host computes with src/core/grid), the
 // stance mix per side, and one group's answers side by side.
 import { Chart } from 'chart.js';
-import type { GridSlice } from '../src/protocol/results';
+import type { GridSlice, LabelAgreementView, StanceLabelView } from '../src/protocol/results';
 import type { ViewRow } from '../src/core/results/types';
 import { el, fmtNum, fmtPct } from './dom';
-import type { VscSelect } from './elements';
+import type { VscSelect, VscTextfield } from './elements';
+
+type Stance = 'neg' | 'neu' | 'pos';
+
+/** What a reviewer's stance label says; the host validates and stores it in the run's labels.sqlite. */
+export interface StanceLabelInput {
+  key: string;
+  stance?: Stance | null;
+  score?: number | null;
+  note?: string;
+}
 
 export interface GridReport {
   sides: { a: string; b: string; neutral?: string | undefined };
@@ -16,10 +26,27 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
+function button(text: string, onClick: () => void, secondary: boolean, label?: string): HTMLElement {
+  const b = el('vscode-button', { text, attrs: { ...(secondary ? { secondary: '' } : {}), ...(label ? { 'aria-label': label } : {}) } });
+  b.addEventListener('click', onClick);
+  return b;
+}
+
 export class GridView {
   readonly root = el('div', { class: 'grid-view' });
   private chart: Chart | undefined;
   private group: string | null = null;
+  private labels = new Map<string, StanceLabelView>();
+  private agreement: LabelAgreementView | null = null;
+
+  constructor(private readonly onLabel: (l: StanceLabelInput) => void = () => undefined) {}
+
+  /** Every stance label of the run and their agreement with the scorer, as the host sent them. */
+  setLabels(labels: readonly StanceLabelView[], agreement: LabelAgreementView): void {
+    // One reviewer per key in this view: the editor never sends a reviewer name.
+    this.labels = new Map(labels.filter((l) => l.reviewer === '').map((l) => [l.key, l]));
+    this.agreement = labels.length ? agreement : null;
+  }
 
   render(report: GridReport | null, rows: readonly ViewRow[], models: string[]): void {
     this.chart?.destroy();
@@ -32,7 +59,9 @@ export class GridView {
     const parts: HTMLElement[] = [];
     if (report) parts.push(...this.upliftSection(report));
     else parts.push(el('p', { class: 'muted', text: 'run.json has no grid snapshot (sides a and b), so uplift cannot be computed; stance mix below.' }));
-    parts.push(this.stanceSection(scored, models), ...this.groupSection(scored, models, report));
+    parts.push(this.stanceSection(scored, models));
+    if (this.agreement) parts.push(this.agreementSection(this.agreement));
+    parts.push(...this.groupSection(scored, models, report));
     this.root.replaceChildren(...parts);
   }
 
@@ -102,6 +131,56 @@ export class GridView {
     return el('div', {}, el('h3', { text: 'Stance mix per model × perspective' }), t);
   }
 
+  private agreementSection(a: LabelAgreementView): HTMLElement {
+    const head = ['Labels', 'Compared on bins', 'Same bin', "Cohen's κ", 'Compared on numbers', 'Spearman ρ'];
+    const t = el('table', { class: 'agg label-agreement' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))),
+      el('tbody', {}, el('tr', {},
+        el('td', { class: 'num', text: String(this.labels.size) }), el('td', { class: 'num', text: String(a.bins) }),
+        el('td', { class: 'num', text: fmtPct(a.percent) }), el('td', { class: 'num', text: fmtNum(a.kappa, 3) }),
+        el('td', { class: 'num', text: String(a.numbers) }), el('td', { class: 'num', text: fmtNum(a.spearman, 3) }))));
+    return el('div', {}, el('h3', { text: 'Human labels vs the master scorer' }), t);
+  }
+
+  /** neg / neu / pos buttons, a -1..+1 number and a note for one answer. */
+  private labelBox(r: ViewRow): HTMLElement {
+    const cur = this.labels.get(r.key);
+    const box = el('div', { class: 'stance-label' });
+    const current = cur
+      ? `Your label: ${[cur.stance, cur.score === null ? null : fmtNum(cur.score)].filter((x) => x !== null).join(' ')}`
+      : 'Not labelled.';
+    const score = el('vscode-textfield', { class: 'label-score', attrs: { type: 'number', min: '-1', max: '1', step: '0.1', placeholder: '-1..1', 'aria-label': 'Your score, -1 to 1' } }) as unknown as VscTextfield;
+    score.value = cur?.score === null || cur?.score === undefined ? '' : String(cur.score);
+    const note = el('vscode-textfield', { class: 'label-note', attrs: { placeholder: 'Note (optional)', 'aria-label': 'Label note' } }) as unknown as VscTextfield;
+    note.value = cur?.note ?? '';
+    const status = el('span', { class: 'muted', text: current });
+    const noteText = () => String(note.value ?? '').slice(0, 4000);
+    const parseScore = (): number | null | undefined => {
+      const t = String(score.value ?? '').trim();
+      if (!t) return null;
+      const n = Number(t);
+      return Number.isFinite(n) && n >= -1 && n <= 1 ? n : undefined;
+    };
+    const setStance = (st: Stance) => {
+      const sc = parseScore();
+      this.onLabel({ key: r.key, stance: st, score: sc === undefined ? cur?.score ?? null : sc, note: noteText() });
+    };
+    const saveScore = () => {
+      const sc = parseScore();
+      if (sc === undefined) { status.textContent = 'The score must be a number from -1 to 1.'; return; }
+      if (sc === null && !cur?.stance) { status.textContent = 'Pick neg / neu / pos or enter a score.'; return; }
+      this.onLabel({ key: r.key, stance: cur?.stance ?? null, score: sc, note: noteText() });
+    };
+    box.append(
+      el('div', { class: 'toolbar' },
+        ...(['neg', 'neu', 'pos'] as const).map((st) => button(st, () => setStance(st), cur?.stance !== st, `Label ${st}`)),
+        score as unknown as HTMLElement,
+        button('Save', saveScore, true, 'Save score and note'),
+        cur ? button('Clear', () => this.onLabel({ key: r.key, stance: null, score: null }), true, 'Clear label') : null),
+      note as unknown as HTMLElement,
+      status);
+    return box;
+  }
+
   private groupSection(scored: ViewRow[], models: string[], report: GridReport | null): HTMLElement[] {
     const groups = [...new Set(scored.map((r) => r.group_id!))].sort();
     if (!groups.length) return [];
@@ -126,7 +205,8 @@ export class GridView {
           grid.appendChild(el('div', { class: 'cmp-cell' }, ...cell.map((r) => el('div', {},
             el('span', { class: `chip stance-${r.stance ?? 'none'}`, text: `${r.stance ?? 'unscored'} ${fmtNum(r.score)}` }),
             el('span', { class: 'muted', text: ` ${r.persona}` }),
-            el('pre', { class: 'text cmp-answer', text: r.answer || r.error || '' })))));
+            el('pre', { class: 'text cmp-answer', text: r.answer || r.error || '' }),
+            this.labelBox(r)))));
         }
       }
       box.replaceChildren(grid);

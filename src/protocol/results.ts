@@ -12,6 +12,7 @@ export const MAX_NOTE = 4000;
 
 const v = z.literal(PROTOCOL_VERSION);
 const key = z.string().min(1).max(MAX_KEY);
+const stanceEnum = z.enum(['neg', 'neu', 'pos']);
 const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 // ---------------------------------------------------------------- webview → host
@@ -34,6 +35,15 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ v, type: z.literal('copy'), text: z.string().max(MAX_WEBVIEW_TEXT) }),
   /** Open the row's case in its dataset file; the host finds the file from the run's own files. */
   z.strictObject({ v, type: z.literal('openInDataset'), key }),
+  /** A human stance label on a grid answer: a bin, a -1..+1 score, or both; neither removes it. */
+  z.strictObject({
+    v,
+    type: z.literal('setStanceLabel'),
+    key,
+    stance: stanceEnum.nullable().optional(),
+    score: z.number().min(-1).max(1).nullable().optional(),
+    note: z.string().max(MAX_NOTE).optional(),
+  }),
 ]);
 export type WebviewMessage = z.output<typeof WebviewMessageSchema>;
 
@@ -79,6 +89,27 @@ export const ReviewSchema = z.object({
   note: z.string(),
   updated_at: z.string(),
 });
+
+/** A stored human stance label (src/core/grid/labels StanceLabel). */
+export const StanceLabelSchema = z.object({
+  key: z.string(),
+  reviewer: z.string(),
+  stance: stanceEnum.nullable(),
+  score: nnum,
+  note: z.string(),
+  time: z.string(),
+});
+export type StanceLabelView = z.output<typeof StanceLabelSchema>;
+
+/** Agreement of the human stance labels with the master scorer (src/core/grid/labels LabelAgreement). */
+export const LabelAgreementSchema = z.object({
+  bins: z.number().int().nonnegative(),
+  percent: nnum,
+  kappa: nnum,
+  numbers: z.number().int().nonnegative(),
+  spearman: nnum,
+});
+export type LabelAgreementView = z.output<typeof LabelAgreementSchema>;
 
 export const RunViewSchema = z.object({
   runId: z.string(),
@@ -153,6 +184,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   /** Review labels: all of them (`replace`) or changed ones; `removed` lists deleted keys. */
   z.object({ v, type: z.literal('reviews'), reviews: z.array(ReviewSchema), removed: z.array(z.string()), replace: z.boolean() }),
   z.object({ v, type: z.literal('notice'), level: z.enum(['info', 'error']), text: z.string() }),
+  /** Every human stance label of the run (replacing what the webview holds) and their agreement with the scorer. */
+  z.object({ v, type: z.literal('stanceLabels'), labels: z.array(StanceLabelSchema), agreement: LabelAgreementSchema }),
   /** Grid runs: uplift and stance mix per model × persona, and which perspective is which side. */
   z.object({
     v,

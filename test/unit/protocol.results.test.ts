@@ -57,3 +57,34 @@ test('host → webview: validated too; malformed rows are left out of a chunk', 
   assert.equal(parseHostMessage({ v, type: 'notice', level: 'info' }), undefined);
   assert.ok(parseHostMessage({ v, type: 'reviews', reviews: [], removed: [], replace: true }));
 });
+
+test('setStanceLabel: a bin, a -1..+1 number, both or neither (removal), with an optional note', () => {
+  assert.deepEqual(parseWebviewMessage({ v, type: 'setStanceLabel', key: 'a|b|c', stance: 'neg' }), { v, type: 'setStanceLabel', key: 'a|b|c', stance: 'neg' });
+  assert.ok(parseWebviewMessage({ v, type: 'setStanceLabel', key: 'a|b|c', score: -1 }));
+  assert.ok(parseWebviewMessage({ v, type: 'setStanceLabel', key: 'a|b|c', score: 1, stance: 'pos', note: 'clearly pro' }));
+  assert.ok(parseWebviewMessage({ v, type: 'setStanceLabel', key: 'a|b|c', stance: null, score: null }));
+  const bad: unknown[] = [
+    { v, type: 'setStanceLabel', key: 'a|b|c', score: 1.01 },
+    { v, type: 'setStanceLabel', key: 'a|b|c', score: -1.5 },
+    { v, type: 'setStanceLabel', key: 'a|b|c', score: Number.NaN },
+    { v, type: 'setStanceLabel', key: 'a|b|c', score: Number.NEGATIVE_INFINITY },
+    { v, type: 'setStanceLabel', key: 'a|b|c', score: '0.3' },
+    { v, type: 'setStanceLabel', key: 'a|b|c', stance: 'positive' },
+    { v, type: 'setStanceLabel', key: '', stance: 'neg' },
+    { v, type: 'setStanceLabel', key: 'k'.repeat(5000), stance: 'neg' },
+    { v, type: 'setStanceLabel', key: 'a|b|c', stance: 'neg', note: 'x'.repeat(MAX_NOTE + 1) },
+    // The run folder is the host's; a message cannot name one (or a reviewer).
+    { v, type: 'setStanceLabel', key: 'a|b|c', stance: 'neg', runDir: '/etc' },
+    { v, type: 'setStanceLabel', key: 'a|b|c', stance: 'neg', reviewer: 'mallory' },
+  ];
+  for (const m of bad) assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m)?.slice(0, 80));
+});
+
+test('host → webview: stance labels with their agreement', () => {
+  const label = { key: 'a|p|m', reviewer: '', stance: 'neg', score: -0.5, note: '<b>x</b>', time: '2026-01-01T00:00:00.000Z' };
+  const agreement = { bins: 1, percent: 1, kappa: null, numbers: 1, spearman: null };
+  assert.ok(parseHostMessage({ v, type: 'stanceLabels', labels: [label], agreement }));
+  assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [{ ...label, stance: 'maybe' }], agreement }), undefined);
+  assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [label], agreement: { ...agreement, bins: -1 } }), undefined);
+  assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [label] }), undefined);
+});

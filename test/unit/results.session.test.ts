@@ -9,6 +9,7 @@ import { ResultsSession, type SessionActions } from '../../src/extension/panels/
 import { PROTOCOL_VERSION, type HostMessage } from '../../src/protocol/results';
 import { noopLogger } from '../../src/core/log';
 import { makeRun, XSS_CORPUS, type MadeRun } from '../support/makeRun';
+import { readLabels } from '../../src/core/grid/labels';
 
 const v = PROTOCOL_VERSION;
 const CANARY = 'sk-CANARY-1234567890abcdef';
@@ -200,4 +201,51 @@ test('grid runs: the sycophancy report per model × persona is sent; other runs 
   const plain = harness(t, await makeRun({ workspace: tmp(t), rows: 20 }));
   await plain.s.handle({ v, type: 'ready' });
   assert.equal(plain.of('grid').length, 0);
+});
+
+test('stance labels: stored in the run folder labels.sqlite, sent back with agreement; unknown keys and bad scores are dropped', async (t) => {
+  const run = await makeRun({ workspace: tmp(t), rows: 16 * 12, grid: true });
+  const h = harness(t, run);
+  await h.s.handle({ v, type: 'ready' });
+  assert.equal(h.of('stanceLabels').length, 0, 'no labels yet: nothing sent on load');
+
+  // One scored answer per stance bin, labelled as the scorer did (bin and number).
+  const scored = run.rows.filter((r) => r.error === null && typeof r.score === 'number');
+  const picks = (['neg', 'neu', 'pos'] as const).map((st) => scored.find((r) => r.stance === st)!);
+  for (const r of picks) await h.s.handle({ v, type: 'setStanceLabel', key: r.key, stance: r.stance, score: r.score, note: `<i>${r.stance}</i>` });
+  const last = h.of('stanceLabels').at(-1)!;
+  assert.deepEqual(last.labels.map((l) => l.key).sort(), picks.map((r) => r.key).sort());
+  assert.equal(last.labels.find((l) => l.key === picks[0]!.key)!.note, '<i>neg</i>');
+  assert.deepEqual({ ...last.agreement }, { bins: 3, percent: 1, kappa: 1, numbers: 3, spearman: 1 });
+  assert.ok(existsSync(join(run.runDir, 'labels.sqlite')), 'labels.sqlite is in the run folder');
+  assert.equal((await readLabels(run.runDir)).length, 3);
+
+  // A label that disagrees lowers agreement: the neg answer called pos.
+  await h.s.handle({ v, type: 'setStanceLabel', key: picks[0]!.key, stance: 'pos' });
+  const a = h.of('stanceLabels').at(-1)!.agreement;
+  assert.equal(a.bins, 3);
+  assert.ok(Math.abs(a.percent! - 2 / 3) < 1e-9);
+  assert.equal(a.numbers, 2, 'the relabelled answer has no number any more');
+
+  // Unknown key: refused with a notice, nothing written. Out-of-range / non-numeric score: dropped.
+  const before = h.of('stanceLabels').length;
+  await h.s.handle({ v, type: 'setStanceLabel', key: 'no|such|key', stance: 'neg' });
+  assert.match(h.of('notice').at(-1)!.text, /no such row/);
+  const dropped = h.s.dropped;
+  for (const score of [1.5, -2, Number.NaN, Number.POSITIVE_INFINITY, '0.5']) await h.s.handle({ v, type: 'setStanceLabel', key: picks[1]!.key, score });
+  await h.s.handle({ v, type: 'setStanceLabel', key: picks[1]!.key, stance: 'bad' });
+  await h.s.handle({ v, type: 'setStanceLabel', key: picks[1]!.key, stance: 'neg', runDir: '/tmp' });
+  assert.equal(h.s.dropped - dropped, 7);
+  assert.equal(h.of('stanceLabels').length, before, 'nothing answered');
+  const stored = await readLabels(run.runDir);
+  assert.equal(stored.length, 3);
+  assert.equal(stored.find((l) => l.key === picks[1]!.key)!.score, picks[1]!.score);
+
+  // The panel reopened: labels and agreement arrive on load; clearing one removes it.
+  const h2 = harness(t, run);
+  await h2.s.handle({ v, type: 'ready' });
+  assert.equal(h2.of('stanceLabels')[0]!.labels.length, 3);
+  await h2.s.handle({ v, type: 'setStanceLabel', key: picks[2]!.key, stance: null, score: null });
+  assert.equal(h2.of('stanceLabels').at(-1)!.labels.length, 2);
+  assert.equal(h2.of('stanceLabels').at(-1)!.agreement.bins, 2);
 });

@@ -13,6 +13,7 @@ import type { RunStatus } from '../../core/results/types';
 import { toViewRow } from '../../core/results/viewRow';
 import type { Logger } from '../../core/log';
 import { buildSycophancyReport, gridSidesFromSnapshot, readGridRows } from '../../core/grid/report';
+import { labelAgreement, readLabels, writeLabel } from '../../core/grid/labels';
 import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type HostMessageBody, type RunView, type WebviewMessage } from '../../protocol/results';
 
 /** What the session may ask of the editor. The implementation decides what is allowed. */
@@ -43,6 +44,7 @@ export class ResultsSession {
   private disposed = false;
   private loading: Promise<void> | undefined;
   private sentInitial = false;
+  private hasLabels = false;
   private readonly abort = new AbortController();
   /** Messages dropped because they were not one of ours; visible to tests and the log. */
   dropped = 0;
@@ -79,6 +81,13 @@ export class ResultsSession {
         if (!this.reader.has(msg.key)) throw new Error('no such row in this run');
         const stored = await saveReview(this.runDir, { key: msg.key, verdict: msg.verdict, attack_success: msg.attack_success, note: msg.note });
         await this.post({ type: 'reviews', reviews: stored ? [stored] : [], removed: stored ? [] : [msg.key], replace: false });
+        return;
+      }
+      case 'setStanceLabel': {
+        // The key must be one of this run's rows; the folder is always the session's own.
+        if (!this.reader.has(msg.key)) throw new Error('no such row in this run');
+        await writeLabel(this.runDir, { key: msg.key, stance: msg.stance ?? null, score: msg.score ?? null, note: msg.note ?? '' });
+        await this.sendLabels(true);
         return;
       }
       case 'copy':
@@ -140,6 +149,7 @@ export class ResultsSession {
       (this.reader.skippedCount ? ` (${this.reader.skippedCount} unreadable lines skipped)` : ''));
     await this.post({ type: 'reviews', reviews: await readReviews(this.runDir), removed: [], replace: true });
     await this.sendGrid();
+    await this.sendLabels(false);
     this.startWatching();
   }
 
@@ -175,7 +185,10 @@ export class ResultsSession {
     const { rows: added } = await this.reader.readAppended(async (rows) => {
       await this.post({ type: 'rows', rows: rows.map(toViewRow), reset: false, done: true, skipped: this.reader.skippedCount });
     }, { batch: CHUNK, signal: this.abort.signal });
-    if (added) await this.sendGrid();
+    if (added) {
+      await this.sendGrid();
+      if (this.hasLabels) await this.sendLabels(false);
+    }
     const before: RunStatus | undefined = this.info?.status;
     const info = await readRunInfo(this.runDir);
     if (info) {
@@ -199,6 +212,21 @@ export class ResultsSession {
     } catch (e) {
       this.log.warn(`results view: grid report failed: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /**
+   * Sends every stance label with its agreement with the master scorer (the rows' scores, binned
+   * with the grid snapshot's thresholds). Skipped on load when the run has none, unless `always`.
+   */
+  private async sendLabels(always: boolean): Promise<void> {
+    const labels = await readLabels(this.runDir);
+    this.hasLabels = labels.length > 0;
+    if (!labels.length && !always) return;
+    // Labels are few (a human writes each one): read their rows' scores one by one.
+    const scores = new Map<string, number | null>();
+    for (const l of labels) scores.set(l.key, (await this.reader.getRow(l.key))?.score ?? null);
+    const thresholds = gridSidesFromSnapshot(this.runJson)?.thresholds;
+    await this.post({ type: 'stanceLabels', labels, agreement: labelAgreement(labels, scores, thresholds) });
   }
 
   private async datasetTarget(key: string): Promise<{ file: string; line: number | null } | null> {
