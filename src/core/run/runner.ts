@@ -300,6 +300,9 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
           log.error(`internal error on ${snap.case.id}|${p.slug}|${m.slug}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
         }).finally(() => running.delete(task));
         running.add(task);
+        // Start tasks one event-loop turn apart: launching a whole window of requests (SDK
+        // setup, sockets) in one turn stalls the host's event loop for 100+ ms at the start.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     await Promise.all(running);
