@@ -7,7 +7,7 @@ import { createMasterScorer } from '../grid/masterScorer';
 import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';
 import type { Scorer } from '../judge/scorer';
-import { noopLogger, redact, redactingLogger, teeLogger, type Logger } from '../log';
+import { noopLogger, redact, redactingLogger, teeLogger } from '../log';
 import { ProviderError } from '../providers/client';
 import { defaultProviderModel, isLoopback, modelFromEntry, resolveKey, type ResolvedModel } from '../providers/models';
 import { ProviderPool } from '../providers/pool';
@@ -16,12 +16,13 @@ import { FileLogger } from './fileLogger';
 import { readRange, scanJsonl } from './jsonlScan';
 import { PartialsWriter, rowIsDone, scanPartials } from './partials';
 import type { SnapshotCase } from './plan';
-import type { RunProgress } from './progress';
 import type { ResultRow } from './row';
-import { recordRunHistory, type RegistryTarget } from './history';
+import { recordRunHistory } from './history';
+import type { RunOptions } from './runner';
 import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
 
-export interface ScoreOptions {
+/** Options of `scoreRun`: the calls are made as `runBenchmark` makes them (same call options). */
+export interface ScoreOptions extends Pick<RunOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'scorer' | 'fetch' | 'registry'> {
   /**
    * Judge model slug (roster entry of the run's models file, or a model on the default provider).
    * Default: for a grid run the grid's scorer model, else the run's judge; otherwise `gpt-5-mini`.
@@ -34,15 +35,6 @@ export interface ScoreOptions {
   timeoutS?: number;
   maxRetries?: number;
   modelsFile?: string;
-  signal?: AbortSignal;
-  onProgress?: (p: RunProgress) => void;
-  log?: Logger;
-  keyResolver?: (model: ResolvedModel) => Promise<string | undefined>;
-  env?: NodeJS.ProcessEnv;
-  scorer?: Scorer<unknown>;
-  fetch?: typeof fetch;
-  /** Registry whose history gets the scored results (as `RunOptions.registry`); `false`: none. */
-  registry?: RegistryTarget;
 }
 
 export interface ScoreSummary {
