@@ -1,8 +1,9 @@
-// One build for the three bundles: the extension host, the awb CLI and the results webview.
+// One build for the bundles: the extension host and its run worker, the awb CLI and the results webview.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { cliBanner, nodeBundleOptions } from './scripts/esbuildOptions.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -32,23 +33,13 @@ const common = {
   plugins: watch ? [problemMatcher] : [],
 };
 
-const node = {
-  ...common,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  // sql.js finds its wasm next to the bundle (copied below); vscode is provided by the host.
-  external: ['vscode'],
-  // Prefer ESM builds: jsonc-parser's UMD build has requires esbuild cannot follow.
-  mainFields: ['module', 'main'],
-  // ESM dependencies read import.meta.url; give the CommonJS bundle a real one.
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
-};
+const node = { ...common, ...nodeBundleOptions };
 
 const builds = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: "#!/usr/bin/env node\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;" } },
+  // Runs and scoring passes run in a worker thread of the extension host (src/extension/run/workerJob.ts).
+  { ...node, entryPoints: ['src/extension/run/runWorker.ts'], outfile: 'dist/runWorker.js' },
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: cliBanner },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -1,38 +1,41 @@
 /**
- * The CLI bundle for tests that spawn `awb`: AWB_CLI if set (e.g. dist/cli.js after
- * `node esbuild.mjs`), else a fresh bundle of src/cli/main.ts built with the same esbuild options
- * as esbuild.mjs into a temp folder (so tests never race other builds writing dist/).
+ * Bundles for tests that run the product's Node entry points as users do: the `awb` CLI (spawned)
+ * and the extension's run worker (a worker thread). Built with esbuild.mjs's own options
+ * (scripts/esbuildOptions.mjs) into a temp folder, so tests never race other builds writing dist/.
+ * AWB_CLI points the CLI tests at a prebuilt dist/cli.js instead.
  */
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
-let built: Promise<string> | undefined;
+const ROOT = resolve(__dirname, '..', '..');
+const built = new Map<string, Promise<string>>();
+
+/** Bundles `entry` (relative to the repo root) once per test process; returns the bundle's path. */
+function bundle(entry: string, name: string, cli: boolean): Promise<string> {
+  let p = built.get(entry);
+  if (!p) {
+    p = (async () => {
+      const esbuild = await import('esbuild');
+      const { nodeBundleOptions, cliBanner } = await import(join(ROOT, 'scripts', 'esbuildOptions.mjs')) as { nodeBundleOptions: import('esbuild').BuildOptions; cliBanner: { js: string } };
+      const out = mkdtempSync(join(tmpdir(), `awb-${name}-`));
+      const outfile = join(out, `${name}.js`);
+      await esbuild.build({ ...nodeBundleOptions, ...(cli ? { banner: cliBanner } : {}), entryPoints: [join(ROOT, entry)], outfile, logLevel: 'error', absWorkingDir: ROOT });
+      const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
+      if (existsSync(wasm)) copyFileSync(wasm, join(out, 'sql-wasm.wasm'));
+      return outfile;
+    })();
+    built.set(entry, p);
+  }
+  return p;
+}
 
 export function cliBundle(): Promise<string> {
   if (process.env.AWB_CLI) return Promise.resolve(resolve(process.env.AWB_CLI));
-  built ??= (async () => {
-    const esbuild = await import('esbuild');
-    const root = resolve(__dirname, '..', '..');
-    const out = mkdtempSync(join(tmpdir(), 'awb-cli-'));
-    const outfile = join(out, 'cli.js');
-    await esbuild.build({
-      entryPoints: [join(root, 'src/cli/main.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external: ['vscode'],
-      mainFields: ['module', 'main'],
-      define: { 'import.meta.url': '__importMetaUrl' },
-      banner: { js: "#!/usr/bin/env node\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
-      logLevel: 'error',
-      absWorkingDir: root,
-    });
-    const wasm = join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm');
-    if (existsSync(wasm)) copyFileSync(wasm, join(out, 'sql-wasm.wasm'));
-    return outfile;
-  })();
-  return built;
+  return bundle('src/cli/main.ts', 'cli', true);
+}
+
+/** The extension's run worker (dist/runWorker.js in the VSIX). */
+export function runWorkerBundle(): Promise<string> {
+  return bundle('src/extension/run/runWorker.ts', 'runWorker', false);
 }

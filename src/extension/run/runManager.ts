@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import OpenAI from 'openai';
 import { basename } from 'node:path';
 import {
-  ConfigError, DataError, loadSqlJs, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact, runBenchmark, scoreRun,
-  type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions,
+  ConfigError, DataError, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact,
+  type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
+import { runInWorker, WorkerJobError } from './workerJob';
 import { EndpointApprovals, type EndpointUse } from './endpoints';
 import type { KeyStore } from './secrets';
 import { readBaseUrlSetting, runEnvironment } from '../config';
@@ -26,28 +26,6 @@ function coreLogger(channel: vscode.LogOutputChannel, prefix: string): Logger {
     warn: (m) => channel.warn(`${prefix}${m}`),
     error: (m) => channel.error(`${prefix}${m}`),
   };
-}
-
-async function warmUp(log: vscode.LogOutputChannel): Promise<void> {
-  const t0 = performance.now();
-  try {
-    await (await fetch('data:text/plain,warm')).text();
-    // Run the sql.js and SDK code paths once (wasm functions and JS compile lazily on first
-    // use); the SDK answers from an in-process fetch, so nothing goes on the network.
-    const SQL = await loadSqlJs();
-    const db = new SQL.Database();
-    db.run('CREATE TABLE done(key TEXT PRIMARY KEY)');
-    db.run('INSERT OR IGNORE INTO done VALUES (?)', ['warm']);
-    db.exec('SELECT key FROM done');
-    db.export();
-    db.close();
-    const answer = { id: 'warm', object: 'chat.completion', created: 0, model: 'warm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{}' } }] };
-    const client = new OpenAI({ apiKey: 'warm-up', baseURL: 'http://127.0.0.1:9/v1', maxRetries: 0, fetch: async () => new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json' } }) });
-    await client.chat.completions.create({ model: 'warm', messages: [{ role: 'user', content: 'warm' }] });
-    log.debug(`warmed up fetch, sql.js and the SDK in ${(performance.now() - t0).toFixed(0)} ms`);
-  } catch (err) {
-    log.debug(`warm-up skipped: ${String(err)}`);
-  }
 }
 
 function eta(s: number | undefined): string {
@@ -78,7 +56,8 @@ function endpointUses(cfg: ResolvedRunConfig): EndpointUse[] {
 }
 
 /**
- * Runs benchmarks in the extension host: endpoint approval before any request, keys from
+ * Runs benchmarks for the extension host, each in a worker thread (the editor never waits on a
+ * run): endpoint approval before any request, keys from
  * SecretStorage (else the environment), a cancellable progress notification, a status bar item
  * while runs are active, the run log in the output channel and a notification at the end.
  */
@@ -94,10 +73,6 @@ export class RunManager implements vscode.Disposable {
     this.approvals = new EndpointApprovals(context.globalState);
     this.statusItem.name = 'Alignment Workbench runs';
     this.statusItem.command = 'alignmentWorkbench.showLog';
-    // Load fetch (undici) and sql.js once while the editor is idle, so a run's first requests
-    // do not stall the extension host with one-off module loading and compilation.
-    const warm = setTimeout(() => { void warmUp(log); }, 3000);
-    context.subscriptions.push({ dispose: () => clearTimeout(warm) });
   }
 
   private keyResolver = (m: ResolvedModel) => this.keys.keyFor(m);
@@ -121,7 +96,7 @@ export class RunManager implements vscode.Disposable {
 
   /** A dry run: validates the data and counts the requests; calls nothing, writes nothing. */
   async dryRun(cfg: ResolvedRunConfig): Promise<RunSummary> {
-    return runBenchmark({ ...cfg, dryRun: true }, { log: coreLogger(this.log, `[${cfg.runId}] `), keyResolver: this.keyResolver, env: runEnvironment() });
+    return runInWorker<RunSummary>({ kind: 'run', cfg: { ...cfg, dryRun: true }, env: { ...runEnvironment() }, registry: localRegistryPath() }, { log: coreLogger(this.log, `[${cfg.runId}] `), keyResolver: this.keyResolver });
   }
 
   /** Runs (or resumes) with progress; resolves when the run ends, however it ends. */
@@ -142,12 +117,10 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => { log.warn('cancel requested: aborting requests in flight'); entry.controller.abort(); });
           let lastPct = 0;
           let lastFire = 0;
-          return runBenchmark(cfg, {
+          return runInWorker<RunSummary>({ kind: 'run', cfg, env: { ...runEnvironment() }, registry: localRegistryPath() }, {
             signal: entry.controller.signal,
             log,
             keyResolver: this.keyResolver,
-            env: runEnvironment(),
-            registry: localRegistryPath(),
             onProgress: (p) => {
               entry.progress = p;
               const pct = p.total ? (100 * p.done) / p.total : 0;
@@ -185,7 +158,10 @@ export class RunManager implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: scoring ${basename(runDir)} with ${options.judgeModel}`, cancellable: true },
         (progress, token) => {
           token.onCancellationRequested(() => entry.controller.abort());
-          return scoreRun(runDir, { ...options, registry: localRegistryPath(), signal: entry.controller.signal, log, keyResolver: this.keyResolver, env: runEnvironment(), onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); } });
+          return runInWorker<ScoreSummary>({ kind: 'score', runDir, options, env: { ...runEnvironment() }, registry: localRegistryPath() }, {
+            signal: entry.controller.signal, log, keyResolver: this.keyResolver,
+            onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); },
+          });
         },
       );
       const choice = await vscode.window.showInformationMessage(`Alignment Workbench: scored ${s.scored} of ${s.attempted} rows of ${basename(runDir)} with ${s.judgeModel}${s.errors ? ` (${s.errors} judge errors)` : ''}.`, 'Open Results');
@@ -220,7 +196,7 @@ export class RunManager implements vscode.Disposable {
   private reportError(err: unknown, label: string): void {
     const message = redact(err instanceof Error ? err.message : String(err));
     this.log.error(`${label}: ${message}`);
-    const known = err instanceof DataError || err instanceof ConfigError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError;
+    const known = (err instanceof WorkerJobError && err.known) || err instanceof DataError || err instanceof ConfigError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError;
     void vscode.window.showErrorMessage(`Alignment Workbench: ${label} did not run: ${message.split('\n').slice(0, 6).join(' ')}`, 'Show Log').then((c) => { if (c) this.log.show(); });
     if (!known && err instanceof Error && err.stack) this.log.error(redact(err.stack));
   }
