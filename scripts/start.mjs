@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageVsix, DEFAULT_VSIX } from './package.mjs';
 import { editorToolPaths, node24Env, setupEditorTools } from './setupEditorTools.mjs';
+import { codeServerCommands, OFFLINE_GALLERY } from './codeServerLaunch.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -128,20 +129,16 @@ try {
       ),
     );
   }
-  const configFile = join(tmp, 'code-server.yaml');
-  writeFileSync(configFile, 'auth: none\ncert: false\n');
-  const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+  const commands = codeServerCommands({ entry: paths.codeServerEntry, configFile: join(tmp, 'code-server.yaml'), userDataDir, extensionsDir });
   const env = {
     ...node24Env(paths),
     // No gallery: keep code-server from looking up open-vsx.org (override by setting it yourself).
-    EXTENSIONS_GALLERY:
-      process.env.EXTENSIONS_GALLERY ??
-      JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }),
+    EXTENSIONS_GALLERY: process.env.EXTENSIONS_GALLERY ?? OFFLINE_GALLERY,
   };
   delete env.npm_config_nodedir;
 
   log('installing the VSIX into the start profile');
-  const install = spawnSync(paths.node, [paths.codeServerEntry, ...common, '--force', '--install-extension', DEFAULT_VSIX], {
+  const install = spawnSync(paths.node, commands.install(DEFAULT_VSIX), {
     env,
     stdio: 'inherit',
     timeout: 120_000,
@@ -150,18 +147,7 @@ try {
 
   const port = await findPort(firstPort);
   const url = `http://127.0.0.1:${port}/`;
-  const args = [
-    paths.codeServerEntry,
-    ...common,
-    '--auth',
-    'none',
-    '--bind-addr',
-    `127.0.0.1:${port}`,
-    '--disable-telemetry',
-    '--disable-update-check',
-    ...(trusted ? ['--disable-workspace-trust'] : []),
-    folder,
-  ];
+  const args = commands.serve(port, folder, trusted);
   // Own process group: Ctrl+C reaches us, and we end the server and its children together.
   server = spawn(paths.node, args, { env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   server.on('exit', (code, signal) => {

@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { codeServerCommands, OFFLINE_GALLERY } from '../../scripts/codeServerLaunch.mjs';
 
 /** The repository root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -240,11 +241,7 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   delete env.npm_config_nodedir;
   env.PATH = `${join(NODE24_DIR, 'bin')}:${process.env.PATH ?? ''}`;
   // Keep code-server's extension gallery on loopback: no lookups of open-vsx.org.
-  env.EXTENSIONS_GALLERY = JSON.stringify({
-    serviceUrl: 'http://127.0.0.1:9/gallery',
-    itemUrl: 'http://127.0.0.1:9/item',
-    resourceUrlTemplate: 'http://127.0.0.1:9/{publisher}/{name}/{version}/{path}',
-  });
+  env.EXTENSIONS_GALLERY = OFFLINE_GALLERY;
   return { ...env, ...extra };
 }
 
@@ -449,30 +446,15 @@ export async function startEditor(options: EditorOptions): Promise<Editor> {
       join(userDataDir, 'User', 'settings.json'),
       JSON.stringify({ ...baseSettings(options.theme), ...options.settings }, null, 2),
     );
-    // Our own config file, so code-server never writes ~/.config/code-server/config.yaml.
-    writeFileSync(configFile, 'auth: none\ncert: false\n');
-    const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-
-    await runChild(NODE24, [CODE_SERVER, ...common, '--install-extension', vsix], {
+    const commands = codeServerCommands({ entry: CODE_SERVER, configFile, userDataDir, extensionsDir });
+    await runChild(NODE24, commands.install(vsix), {
       timeoutMs: 120_000,
       env: childEnv(),
     });
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/`;
-    const args = [
-      CODE_SERVER,
-      ...common,
-      '--auth',
-      'none',
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-getting-started-override',
-      ...(options.trusted === false ? [] : ['--disable-workspace-trust']),
-      workspace,
-    ];
+    const args = commands.serve(port, workspace, options.trusted !== false);
     server = spawn(NODE24, args, {
       env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],

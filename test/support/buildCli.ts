@@ -17,7 +17,7 @@ function bundle(entry: string, name: string, cli: boolean): Promise<string> {
   if (!p) {
     p = (async () => {
       const esbuild = await import('esbuild');
-      const { nodeBundleOptions, cliBanner } = await import(join(ROOT, 'scripts', 'esbuildOptions.mjs')) as { nodeBundleOptions: import('esbuild').BuildOptions; cliBanner: { js: string } };
+      const { nodeBundleOptions, cliBanner } = await import('../../scripts/esbuildOptions.mjs');
       const out = mkdtempSync(join(tmpdir(), `awb-${name}-`));
       const outfile = join(out, `${name}.js`);
       await esbuild.build({ ...nodeBundleOptions, ...(cli ? { banner: cliBanner } : {}), entryPoints: [join(ROOT, entry)], outfile, logLevel: 'error', absWorkingDir: ROOT });

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRunConfig, type RunInput } from '../../src/core/run/config';
 import { DataError } from '../../src/core/data/load';
-import type { ResolvedModel } from '../../src/core/run/config';
+import type { ResolvedModel } from '../../src/core';
 import type { RunProgress, RunSummary } from '../../src/core/run/progress';
 import type { ScoreSummary } from '../../src/core/run/score';
 import { runInWorker, WorkerJobError } from '../../src/extension/run/workerJob';
