@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
 import { readReviews, saveReview, REVIEWS_FILE } from '../../src/core/results/reviews';
-import { listRuns, readRunInfo, readRunJson } from '../../src/core/results/runs';
+import { countLines, listRuns, readRunInfo, readRunJson } from '../../src/core/results/runs';
 import { casePrompt, readCaseLine, readCaseSnapshot, resolveDatasetFile, runPersonas, searchablePrompts } from '../../src/core/results/casePrompt';
 import { hostname } from 'node:os';
 import { makeRun } from '../support/makeRun';
@@ -114,4 +114,19 @@ test('case prompt: from the run\'s case snapshot and persona template, else from
   assert.equal(await readCaseLine(file!, 10_000), null);
   rmSync(join(run.runDir, 'cases.jsonl'));
   assert.equal((await readCaseSnapshot(run.runDir)).size, 0);
+});
+
+test('row counts of a growing partials file stay right as it grows, and after it is replaced', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'awb-count-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'partials.jsonl');
+  writeFileSync(file, '{"a":1}\n{"a":2}\n');
+  assert.equal(await countLines(file), 2);
+  appendFileSync(file, '{"a":3}\n{"a":4}\n{"a":');
+  assert.equal(await countLines(file), 4, 'a torn last line is not a row');
+  appendFileSync(file, '5}\n');
+  assert.equal(await countLines(file), 5);
+  writeFileSync(join(dir, 'next'), '{"b":1}\n');
+  renameSync(join(dir, 'next'), file);
+  assert.equal(await countLines(file), 1, 'a replaced file is counted afresh');
 });

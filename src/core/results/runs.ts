@@ -75,9 +75,13 @@ export function runStatus(runDir: string, json: RunJson | null): RunStatus {
   return json?.status === 'complete' ? 'complete' : 'partial';
 }
 
-const lineCounts = new Map<string, { size: number; mtimeMs: number; lines: number }>();
+const lineCounts = new Map<string, { size: number; mtimeMs: number; ino: number; lines: number }>();
 
-/** Newlines in a file, cached by size and mtime so a refresh of the tree costs nothing. */
+/**
+ * Newlines in a file, cached by size and mtime so a refresh of the tree costs nothing. A file
+ * that only grew (partials.jsonl is append-only) is counted from where the last count stopped,
+ * so polling a 100,000-row run reads only the new rows.
+ */
 export async function countLines(file: string): Promise<number> {
   let st;
   try {
@@ -86,12 +90,16 @@ export async function countLines(file: string): Promise<number> {
     return 0;
   }
   const hit = lineCounts.get(file);
-  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.lines;
-  let lines = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit.lines;
+  const grown = hit && hit.ino === st.ino && st.size > hit.size;
+  let lines = grown ? hit.lines : 0;
+  const start = grown ? hit.size : 0;
+  let read = start;
+  for await (const chunk of createReadStream(file, { start, end: st.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    read += chunk.length;
   }
-  lineCounts.set(file, { size: st.size, mtimeMs: st.mtimeMs, lines });
+  lineCounts.set(file, { size: read, mtimeMs: st.mtimeMs, ino: st.ino, lines });
   return lines;
 }
 
