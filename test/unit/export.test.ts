@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { escapeFormula } from '../../src/core/export/csv';
+import { csvLine, csvLines, escapeFormula } from '../../src/core/export/csv';
+import { ROW_GROUP_SIZE } from '../../src/core/export/parquet';
 import { buildReport } from '../../src/core/export/report';
 import { writeAtomic } from '../../src/core/storage/atomic';
 import { PartialsCorruptError } from '../../src/core/run/partials';
@@ -39,6 +40,19 @@ describe('CSV formula escaping', () => {
     ['', ''],
   ];
   for (const [input, out] of cases) test(JSON.stringify(input), () => assert.equal(escapeFormula(input), out));
+});
+
+describe('CSV records in batches', () => {
+  test('csvLines is exactly the csvLine records joined, whatever the cells', () => {
+    const cells: unknown[][] = [
+      ['a,b', 'q"uote', 'multi\nline', 'cr\r\nlf', ' lead', 'trail ', '=1+1', '\u200B=zw', '', null, undefined, 0.25, -3, true, { a: [1, '"'] }],
+      ['ünïcødé ✓ 😀', '\t tab', '@x', 'plain', NaN, Infinity, false],
+      [],
+      [''],
+    ];
+    assert.equal(csvLines(cells), cells.map((c) => csvLine(c)).join(''));
+    assert.equal(csvLines([]), '');
+  });
 });
 
 describe('buildReport', () => {
@@ -83,6 +97,34 @@ describe('buildReport', () => {
       const total = summary.reduce((n, s) => n + Number(s.count), 0);
       assert.equal(total, 4);
       assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temp files left');
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('more rows than a row group: CSV identical to one record per row, Parquet complete, garbage collected between groups', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const n = ROW_GROUP_SIZE * 2 + 321;
+      const rows: ResultRow[] = [];
+      for (let i = 1; i <= n; i++) {
+        rows.push(i % 97 === 0
+          ? row(i, { error: 'boom, "bad"\nline', raw_candidate: null, judge_status: 'skipped', judge_json: null, overall: null, attack_success: null, safety_score: null })
+          : row(i, { raw_candidate: i % 5 === 0 ? ` =lead ${i}\n"q"` : `answer ${i}` }));
+      }
+      writeFileSync(join(dir, 'partials.jsonl'), rows.map(line).join(''));
+      let collections = 0;
+      const r = await buildReport(dir, { collectGarbage: () => { collections++; } });
+      assert.equal(r.rows, n);
+      const expected = csvLine(RESULT_COLUMNS as string[]) + rows.map((x) => csvLine(RESULT_COLUMNS.map((c) => (x as Record<string, unknown>)[c]))).join('');
+      assert.equal(readFileSync(join(dir, 'results.csv'), 'utf8'), expected);
+      assert.ok(collections >= 2, `a collection after each full row group (${collections})`);
+      const pq = await readParquetWithDuckDB(join(dir, 'results.parquet'), 'SELECT key, raw_candidate, error FROM read_parquet($p)');
+      assert.deepEqual(pq.map((x) => x.key), rows.map((x) => x.key));
+      assert.deepEqual(pq.map((x) => x.raw_candidate), rows.map((x) => x.raw_candidate));
+      assert.equal(pq.filter((x) => x.error !== null).length, Math.floor(n / 97));
+      const groups = await readParquetWithDuckDB(join(dir, 'results.parquet'), 'SELECT DISTINCT row_group_id FROM parquet_metadata($p)');
+      assert.equal(groups.length, 3);
     } finally {
       cleanup();
     }

@@ -16,6 +16,9 @@ const TYPES: Partial<Record<keyof ResultRow, ParquetType>> = {
   score: 'DOUBLE',
 };
 
+/** Rows per Parquet row group; the exporter also flushes its CSV batch and collects garbage at this pace. */
+export const ROW_GROUP_SIZE = 2_000;
+
 export const PARQUET_COLUMNS = RESULT_COLUMNS.map((name) => ({ name: String(name), type: TYPES[name] ?? ('STRING' as ParquetType), nullable: true }));
 
 /** A row as the Parquet writer wants it: every column present, objects as JSON text. */
@@ -33,10 +36,10 @@ export function parquetRecord(row: ResultRow): Record<string, unknown> {
 }
 
 /**
- * Streams rows into a Parquet file (row groups of 2,000, so memory stays bounded). The caller
- * writes to a temp path and renames it.
+ * Streams rows into a Parquet file (row groups of ROW_GROUP_SIZE, so memory stays bounded). The
+ * caller writes to a temp path and renames it.
  */
 export async function writeParquet(path: string, rows: Iterable<ResultRow>): Promise<void> {
   const records = (function* () { for (const r of rows) yield parquetRecord(r); })();
-  await parquetWriteRows({ writer: fileWriter(path), rows: records, columns: PARQUET_COLUMNS, rowGroupSize: 2_000, createdBy: 'alignment-workbench' });
+  await parquetWriteRows({ writer: fileWriter(path), rows: records, columns: PARQUET_COLUMNS, rowGroupSize: ROW_GROUP_SIZE, createdBy: 'alignment-workbench' });
 }

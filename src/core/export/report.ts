@@ -6,8 +6,8 @@ import { rowIsDone, scanPartials } from '../run/partials';
 import { scanJsonl } from '../run/jsonlScan';
 import { RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
-import { csvLine } from './csv';
-import { writeParquet } from './parquet';
+import { csvLine, csvLines } from './csv';
+import { ROW_GROUP_SIZE, writeParquet } from './parquet';
 import { SUMMARY_COLUMNS, SummaryBuilder } from './summary';
 
 export interface ReportResult {
@@ -65,20 +65,24 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
   let rows = 0;
   const csvFd = openSync(csvTmp, 'w');
   try {
-    const pending: string[] = [];
-    let pendingLen = 0;
-    const flush = () => {
-      const buf = Buffer.from(pending.join(''), 'utf8');
+    const write = (text: string) => {
+      const buf = Buffer.from(text, 'utf8');
       let off = 0;
       while (off < buf.length) off += writeSync(csvFd, buf, off, buf.length - off);
-      pending.length = 0;
-      pendingLen = 0;
     };
-    pending.push(csvLine(RESULT_COLUMNS as string[]));
+    write(csvLine(RESULT_COLUMNS as string[]));
+    // CSV records go out one row group at a time; between groups the batch, the group's records
+    // and the Parquet writer's buffers are all garbage, which is when a collection is cheapest
+    // and keeps the heap from growing with the row count.
+    let batch: unknown[][] = [];
+    const flush = () => {
+      write(csvLines(batch));
+      batch = [];
+    };
     // One pass over partials feeds the three outputs.
     const tee = function* (): Generator<ResultRow> {
       for (const row of chosenRows(partials, chosen)) {
-        if (++rows % 10_000 === 0) opts.collectGarbage?.();
+        rows++;
         if (!rowIsDone(row)) counts.errors++;
         else {
           counts.done++;
@@ -87,11 +91,12 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
         }
         summary.add(row);
         sycophancy?.add(row);
-        const line = csvLine(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
-        pending.push(line);
-        pendingLen += line.length;
-        if (pendingLen > 1 << 20) flush();
+        batch.push(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
         yield row;
+        if (batch.length >= ROW_GROUP_SIZE) {
+          flush();
+          opts.collectGarbage?.();
+        }
       }
     };
     await writeParquet(pqTmp, tee());
