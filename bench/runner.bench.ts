@@ -86,16 +86,24 @@ export async function rssChild(): Promise<void> {
     };
     const t0 = performance.now();
     const phases: Record<string, number> = {};
+    // Where the memory is at each phase change (a diagnostic: which part grows, heap or not).
+    const usage: Record<string, Record<string, number>> = {};
     let phase = 'start';
     const gc = process.env.AWB_BENCH_NO_GC ? undefined : cliGarbageCollector();
     const s = await runBenchmark(cfg, { env, fetch: instant as typeof fetch, ...(gc ? { collectGarbage: gc } : {}), onProgress: (p) => {
-      if (p.phase !== phase) { phases[`${phase}→${p.phase}`] = process.resourceUsage().maxRSS / 1024; phase = p.phase; }
+      if (p.phase !== phase) {
+        const k = `${phase}→${p.phase}`;
+        phases[k] = (process.resourceUsage().maxRSS * 1024) / 1e6;
+        const m = process.memoryUsage();
+        usage[k] = { rss: m.rss / 1e6, heapTotal: m.heapTotal / 1e6, heapUsed: m.heapUsed / 1e6, external: m.external / 1e6, arrayBuffers: m.arrayBuffers / 1e6 };
+        phase = p.phase;
+      }
     } });
     const maxRss = process.resourceUsage().maxRSS * 1024;
     const runDir = join(dir, 'results', 'rss');
     console.log(JSON.stringify({
       baselineMB, cases: n, keys: s.counts.total, done: s.counts.done, calls: s.session.calls, seconds: (performance.now() - t0) / 1000,
-      maxRssMB: maxRss / 1e6, phases,
+      maxRssMB: maxRss / 1e6, phases, usage,
       partialsMB: statSync(join(runDir, 'partials.jsonl')).size / 1e6, parquetMB: statSync(join(runDir, 'results.parquet')).size / 1e6,
     }));
   } finally {
@@ -128,10 +136,11 @@ async function memory(): Promise<void> {
   rmSync(dirname(bundle), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) { console.log(`memory: child failed (${r.status}): ${r.stderr.slice(-2000)}`); return; }
-  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number> & { phases: Record<string, number> };
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number> & { phases: Record<string, number>; usage: Record<string, Record<string, number>> };
   console.log(`memory: ${j.cases} cases × 1 persona × 1 model, generation + judge = ${j.calls} calls through the SDK (in-process instant fetch, no sockets), bundled like the CLI, ${j.seconds!.toFixed(1)} s`);
   console.log(`  peak RSS ${j.maxRssMB!.toFixed(0)} MB (getrusage maxRSS, the CLI's memory settings: liftoff-only wasm, GC between phases; process baseline after start-up ${j.baselineMB!.toFixed(0)} MB; target < 200 MB)`);
   console.log(`  peak RSS so far at each phase change: ${Object.entries(j.phases).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`);
+  console.log(`  at each phase change, RSS = V8 heap (used) + external (array buffers) + the rest: ${Object.entries(j.usage).map(([k, u]) => `${k} ${u.rss!.toFixed(0)} = ${u.heapTotal!.toFixed(0)} (${u.heapUsed!.toFixed(0)}) + ${u.external!.toFixed(0)} (${u.arrayBuffers!.toFixed(0)}) + ${(u.rss! - u.heapTotal! - u.external!).toFixed(0)} MB`).join(', ')}`);
   console.log(`  partials.jsonl ${j.partialsMB!.toFixed(1)} MB, results.parquet ${j.parquetMB!.toFixed(1)} MB`);
 }
 
