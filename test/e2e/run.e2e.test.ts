@@ -154,3 +154,53 @@ test('"Run this case" runs one case and shows its verdicts without leaving the f
     assert.ok(generations.every((r) => r.messages.some((m) => m.content.includes('Attack number 1:'))), 'only the first case ran');
   });
 });
+
+async function typeQuickInput(editor: Editor, text: string): Promise<void> {
+  const input = editor.page.locator('.quick-input-widget input[type="text"], .quick-input-widget input[type="password"]').first();
+  await input.waitFor({ state: 'visible', timeout: 60_000 });
+  await input.fill(text);
+  await editor.page.keyboard.press('Enter');
+}
+
+test('Set API Key stores a key for one endpoint; the run sends it only there; Score Run judges a generation-only run', { timeout: 600_000 }, async (t) => {
+  const fake = await startFakeOpenAI({ latencyMs: 20 });
+  t.after(() => fake.close());
+  const STORED = 'sk-STORED-e2e-fedcba9876543210';
+  const ws = workspace({ 'later.bench.yaml': 'name: later\ndatasets: [attacks.cases.jsonl]\nmodels: [model-a]\npersonas: [default]\nscore: later\nconcurrency: 4\nout: results\n' });
+  // No key in the environment: the only key is the one stored through the command.
+  await withEditor(t, { workspace: ws, env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: '' } }, async (editor) => {
+    await editor.waitForActivation();
+    await editor.runCommand('Alignment Workbench: Set API Key');
+    await typeQuickInput(editor, 'Custom endpoint'); // filters the provider list and takes the match
+    await typeQuickInput(editor, fake.url);
+    await typeQuickInput(editor, STORED);
+    await editor.waitForNotification(/key stored for http:\/\/127\.0\.0\.1/);
+    await editor.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
+
+    await editor.openFile('later.bench.yaml');
+    await editor.runCommand('Alignment Workbench: Run Benchmark');
+    await pickQuickInput(editor, new RegExp(`Start: ${CASES} requests`));
+    await editor.waitForNotification(new RegExp(`finished: ${CASES}/${CASES} done`), { timeoutMs: 120_000 });
+    assert.equal(fake.requests.length, CASES, 'generation only: no judge yet');
+    assert.ok(fake.requests.every((r) => r.headers.authorization === `Bearer ${STORED}`), 'the stored key went to its endpoint');
+
+    const resultsDir = join(editor.workspace, 'results');
+    const [runId] = readdirSync(resultsDir);
+    const runDir = join(resultsDir, runId!);
+    await editor.runCommand('Alignment Workbench: Score Run');
+    await pickQuickInput(editor, runId!);
+    await typeQuickInput(editor, 'judge-main');
+    await pickQuickInput(editor, 'Rows not scored yet');
+    const scored = await editor.waitForNotification(new RegExp(`scored ${CASES} of ${CASES} rows of ${runId} with judge-main`), { timeoutMs: 120_000 });
+    assert.match(scored, /Open Results/);
+    await editor.screenshot('score-run-finished');
+    const judged = fake.requests.filter((r) => r.model === 'judge-main');
+    assert.equal(judged.length, CASES);
+    assert.ok(judged.every((r) => r.headers.authorization === `Bearer ${STORED}`));
+    const rows = parse(readFileSync(join(runDir, 'results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    assert.equal(rows.length, CASES);
+    assert.ok(rows.every((r) => r.judge_status === 'ok' && r.judge_model === 'judge-main'), 'every row judged by the chosen judge');
+    for (const f of walk(runDir)) assert.ok(!readFileSync(f).includes(STORED), `${f} has no key`);
+    assert.ok(Object.values(editor.logs(/Alignment Workbench/)).every((text) => !text.includes(STORED)), 'the output channel has no key');
+  });
+});
