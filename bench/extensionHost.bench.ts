@@ -1,6 +1,7 @@
 // The extension host's longest event-loop stall during a 2,000-case run started from the
 // command palette in a real VS Code (code-server), against a local OpenAI-compatible server.
-// The extension measures it with monitorEventLoopDelay and writes it to its log.
+// The extension measures it with monitorEventLoopDelay and writes it to its log. The run itself
+// goes on in a worker thread (src/extension/run/workerJob.ts); the host relays keys and progress.
 import { startFakeOpenAI } from '../test/support/fakeOpenAI';
 import { withEditor } from '../test/e2e/harness';
 
@@ -15,7 +16,7 @@ export async function run(): Promise<void> {
   try {
     await withEditor(t, { workspace, env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-bench-000000000000' } }, async (editor) => {
       await editor.openFile('big.bench.yaml');
-      await new Promise((r) => setTimeout(r, 4000)); // let activation and the warm-up finish
+      await new Promise((r) => setTimeout(r, 4000)); // let activation finish
       await editor.runCommand('Alignment Workbench: Run Benchmark');
       const widget = editor.page.locator('.quick-input-widget .monaco-list-row', { hasText: /Start: 4000 requests/ }).first();
       await widget.waitFor({ state: 'visible', timeout: 60_000 });
