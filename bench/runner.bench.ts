@@ -11,8 +11,8 @@
  *     (export + fsync + rename), against a plain JS Set as the baseline.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { resolveRunConfig } from '../src/core/run/config';
 import { runBenchmark } from '../src/core/run/runner';
@@ -23,7 +23,7 @@ import { cliGarbageCollector } from '../src/cli/commands/run';
 
 const ROOT = resolve(__dirname, '..');
 
-async function startServerProcess(latencyMs: number): Promise<{ url: string; stop: () => void }> {
+async function startServerProcess(latencyMs: number): Promise<{ url: string; stop: () => void; cpuSeconds: () => number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/fakeOpenAI.ts'), '--port', '0', '--latency-ms', String(latencyMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((res, rej) => {
     let buf = '';
@@ -34,16 +34,26 @@ async function startServerProcess(latencyMs: number): Promise<{ url: string; sto
     });
     child.on('exit', (c) => rej(new Error(`fake server exited ${c}`)));
   });
-  return { url, stop: () => child.kill() };
+  /** CPU seconds the server process has used so far (Linux /proc; 0 elsewhere). */
+  const cpuSeconds = (): number => {
+    try {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch { return 0; }
+  };
+  return { url, stop: () => child.kill(), cpuSeconds };
 }
 
-async function throughput(latency: number): Promise<void> {
-  const concurrency = 64, cases = 2000;
-  const server = await startServerProcess(latency);
+/**
+ * Child-process body of the throughput figure, bundled like the CLI (plain node, no tsx), against
+ * the fake server at AWB_BENCH_URL; prints one JSON line.
+ */
+export async function throughputChild(): Promise<void> {
+  const latency = Number(process.env.AWB_BENCH_LATENCY), concurrency = 64, cases = 2000;
   const dir = mkdtempSync(join(tmpdir(), 'awb-bench-'));
   try {
     writeCases(dir, cases);
-    const env = { OPENAI_API_KEY: CANARY_KEY, OPENAI_BASE_URL: server.url };
+    const env = { OPENAI_API_KEY: CANARY_KEY, OPENAI_BASE_URL: process.env.AWB_BENCH_URL! };
     const cfg = await resolveRunConfig({ cwd: dir, env, datasets: ['bench.cases.jsonl'], models: ['m1'], personas: ['default'], concurrency, maxRetries: 0, runId: 'tp' });
     // The model's own limit equals the global one, so only the global limit shapes the schedule.
     cfg.models[0]!.concurrency = concurrency;
@@ -54,16 +64,33 @@ async function throughput(latency: number): Promise<void> {
     const s = await runBenchmark(cfg, { env, onProgress: (p) => { if (p.phase === 'running' && !firstCall) firstCall = performance.now(); } });
     const total = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    const calls = s.session.calls;
-    const ideal = (calls * latency) / concurrency;
-    console.log(`throughput: ${cases} cases, ${calls} calls (generation + judge), latency ${latency} ms, concurrency ${concurrency}`);
-    console.log(`  ideal schedule ${(ideal / 1000).toFixed(2)} s; whole run ${(total / 1000).toFixed(2)} s (load, calls, export) = ${(total / ideal).toFixed(3)}× ideal`);
-    const runningMs = total - (firstCall - t0);
-    console.log(`  from the first call to the end (incl. CSV/Parquet export) ${(runningMs / 1000).toFixed(2)} s = ${(runningMs / ideal).toFixed(3)}× ideal (target ≤ 1.25×)`);
-    console.log(`  runner CPU ${((cpu.user + cpu.system) / 1000 / calls).toFixed(2)} ms per call (SDK, fetch, judge parsing, append, mark) on one event loop`);
+    console.log(JSON.stringify({ cases, concurrency, latency, calls: s.session.calls, totalMs: total, runningMs: total - (firstCall - t0), cpuMs: (cpu.user + cpu.system) / 1000 }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function throughput(latency: number): Promise<void> {
+  const server = await startServerProcess(latency);
+  const bundle = await bundleChild();
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, AWB_BENCH_MODE: 'throughput', AWB_BENCH_URL: server.url, AWB_BENCH_LATENCY: String(latency) };
+    delete env.NODE_OPTIONS; // plain node, as the CLI runs
+    const serverCpu0 = server.cpuSeconds();
+    // AWB_BENCH_CHILD_ARGS: node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const r = spawnSync(process.execPath, [...(process.env.AWB_BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), bundle], { cwd: ROOT, encoding: 'utf8', env });
+    const serverCpu = server.cpuSeconds() - serverCpu0;
+    if (r.status !== 0) { console.log(`throughput: child failed (${r.status}): ${r.stderr.slice(-2000)}`); return; }
+    const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+    const ideal = (j.calls! * latency) / j.concurrency!;
+    console.log(`throughput: ${j.cases} cases, ${j.calls} calls (generation + judge), latency ${latency} ms, concurrency ${j.concurrency}, bundled like the CLI`);
+    console.log(`  ideal schedule ${(ideal / 1000).toFixed(2)} s; whole run ${(j.totalMs! / 1000).toFixed(2)} s (load, calls, export) = ${(j.totalMs! / ideal).toFixed(3)}× ideal`);
+    console.log(`  from the first call to the end (incl. CSV/Parquet export) ${(j.runningMs! / 1000).toFixed(2)} s = ${(j.runningMs! / ideal).toFixed(3)}× ideal (target ≤ 1.25×)`);
+    console.log(`  runner CPU ${(j.cpuMs! / j.calls!).toFixed(2)} ms per call (SDK, fetch, judge parsing, append, mark) on one event loop`);
+    console.log(`  the fake server (its own process) used ${(serverCpu * 1000 / j.calls!).toFixed(2)} ms CPU per call; the machine has ${availableParallelism()} cores for both`);
   } finally {
     server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dirname(bundle), { recursive: true, force: true });
   }
 }
 
@@ -111,12 +138,12 @@ export async function rssChild(): Promise<void> {
   }
 }
 
-/** Bundles the memory child like the CLI is bundled (plain node, no tsx in the process). */
+/** Bundles the bench children like the CLI is bundled (plain node, no tsx in the process). */
 async function bundleChild(): Promise<string> {
   const esbuild = await import('esbuild');
   const out = mkdtempSync(join(tmpdir(), 'awb-bench-bundle-'));
   await esbuild.build({
-    stdin: { contents: "import { rssChild } from './bench/runner.bench.ts'; rssChild().catch((e) => { console.error(e); process.exit(1); });", resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: "import { rssChild, throughputChild } from './bench/runner.bench.ts'; (process.env.AWB_BENCH_MODE === 'throughput' ? throughputChild() : rssChild()).catch((e) => { console.error(e); process.exit(1); });", resolveDir: ROOT, loader: 'ts' },
     outfile: join(out, 'rss.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'esbuild', '@duckdb/node-api'],
     mainFields: ['module', 'main'], define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" }, logLevel: 'error',
