@@ -143,7 +143,7 @@ async function bundleChild(): Promise<string> {
   const esbuild = await import('esbuild');
   const out = mkdtempSync(join(tmpdir(), 'awb-bench-bundle-'));
   await esbuild.build({
-    stdin: { contents: "import { rssChild, throughputChild } from './bench/runner.bench.ts'; (process.env.AWB_BENCH_MODE === 'throughput' ? throughputChild() : rssChild()).catch((e) => { console.error(e); process.exit(1); });", resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: "import { rssChild, throughputChild } from './bench/runner.bench.ts'; (process.env.AWB_BENCH_MODE === 'throughput' ? throughputChild() : rssChild()).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });", resolveDir: ROOT, loader: 'ts' },
     outfile: join(out, 'rss.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'esbuild', '@duckdb/node-api'],
     mainFields: ['module', 'main'], define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('url').pathToFileURL(__filename).href;" }, logLevel: 'error',
