@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeSync } from 'node:fs';
+import { writeAtomicSync } from '../storage/atomic';
 import type { Grid } from '../schemas/grid';
 import { gridCaseLine, iterateGridCases, selectGridGroups, type BuildGridOptions, type GridSelection } from './build';
 
@@ -20,10 +20,8 @@ export interface WrittenGridCases {
 export function writeGridCasesFile(source: Grid | GridSelection, path: string, opts: BuildGridOptions = {}): WrittenGridCases {
   const sel = 'compiled' in source ? source : selectGridGroups(source, opts);
   const grid = sel.compiled.grid;
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
   let cases = 0;
-  try {
+  writeAtomicSync(path, (fd) => {
     let buf = '';
     for (const c of iterateGridCases(sel)) {
       buf += gridCaseLine(c) + '\n';
@@ -31,14 +29,7 @@ export function writeGridCasesFile(source: Grid | GridSelection, path: string, o
       if (buf.length > 1 << 20) { writeSync(fd, buf); buf = ''; }
     }
     if (buf) writeSync(fd, buf);
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, path);
+  });
   const perspectives = [grid.sides.a.perspective, grid.sides.b.perspective, ...(sel.includeNeutral && grid.sides.neutral ? [grid.sides.neutral.perspective] : [])];
   return { path, groups: sel.groups.length, cases, fullGroupCount: sel.fullGroupCount, perspectives };
 }

@@ -73,17 +73,36 @@ export function writeFileSynced(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** Atomic write of a whole buffer or string. */
-export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+/**
+ * writeAtomic for synchronous writers (a streamed build that must not leave half a file): temp
+ * file beside `target`, fsync, rename with retries, fsync the folder; the temp file is removed on
+ * any failure.
+ */
+export function writeAtomicSync(target: string, write: (fd: number) => void): void {
   const tmp = tempPathFor(target);
+  const fd = openSync(tmp, 'w');
+  let closed = false;
   try {
-    writeFileSynced(tmp, data);
+    write(fd);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
     renameWithRetry(tmp, target);
   } catch (err) {
+    if (!closed) try { closeSync(fd); } catch { /* ignore */ }
     rmSync(tmp, { force: true });
     throw err;
   }
   fsyncDir(dirname(target));
+}
+
+/** Atomic write of a whole buffer or string. */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  writeAtomicSync(target, (fd) => {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  });
 }
 
 /** Async rename with the same retries as renameWithRetry; `rename` is injectable for tests. */
