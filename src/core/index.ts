@@ -25,7 +25,7 @@ export { resolveRunConfig, newRunId, storedInput, ConfigError, type RunInput, ty
 export { runBenchmark, type RunOptions } from './run/runner';
 export { resumeCommand } from './run/dryRun';
 export { formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
-export { listRuns, readRunJson, isLocked, RUN_FILES, RunLockedError, type RunJson, type RunListing, type RunStatus, type RunCounts } from './run/runFolder';
+export { readRunJson, isLocked, RUN_FILES, RunLockedError, type RunJson, type RunStatus, type RunCounts } from './run/runFolder';
 export { ResumeMismatchError, diffFingerprints, type Fingerprint } from './run/fingerprint';
 export { PartialsCorruptError, scanPartials, rowIsDone } from './run/partials';
 export { StateDb } from './run/state';

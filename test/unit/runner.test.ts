@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { resolveRunConfig, type RunInput } from '../../src/core/run/config';
 import { runBenchmark, type RunOptions } from '../../src/core/run/runner';
 import { scoreRun } from '../../src/core/run/score';
-import { listRuns } from '../../src/core/run/runFolder';
+import { listRuns } from '../../src/core/results/runs';
 import { ResumeMismatchError } from '../../src/core/run/fingerprint';
 import { PartialsCorruptError } from '../../src/core/run/partials';
 import { DataError } from '../../src/core/data/load';
@@ -72,7 +72,7 @@ describe('runBenchmark', () => {
       const rj = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
       assert.equal(rj.status, 'complete');
       assert.equal(rj.prompts.personas.evil_confidant.system_prompt.includes('{{persona_system_prompt}}'), true);
-      assert.equal(listRuns(join(dir, 'results'))[0]!.status, 'complete');
+      assert.equal((await listRuns(join(dir, 'results')))[0]!.status, 'complete');
       // The canary key: sent to the server, absent from every artifact, the DB bytes and every log line.
       assert.equal(server.requests[0]!.headers.authorization, `Bearer ${CANARY_KEY}`);
       for (const f of allFiles(runDir)) assert.ok(!f.bytes.includes(CANARY_KEY), `${f.path} contains the key`);
@@ -172,7 +172,7 @@ describe('runBenchmark', () => {
       assert.equal(server.inFlight, 0, 'sockets closed');
       const rows = readPartials(join(dir, 'results', 'cancel'));
       assert.ok(rows.every((r) => r.error === null), 'aborted samples are not written as errors');
-      assert.equal(listRuns(join(dir, 'results'))[0]!.status, 'partial');
+      assert.equal((await listRuns(join(dir, 'results')))[0]!.status, 'partial');
       const s2 = await run(dir, { runId: 'cancel', models: ['slow-300', 'm1'], concurrency: 8 });
       assert.equal(s2.status, 'complete');
       const all = readPartials(join(dir, 'results', 'cancel'));

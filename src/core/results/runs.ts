@@ -67,7 +67,7 @@ export async function readRunJson(runDir: string): Promise<RunJson | null> {
 }
 
 /**
- * As the runner's listRuns: `running` while a live process holds run.lock, `complete` when
+ * `running` while a live process holds run.lock, `complete` when
  * run.json says so, otherwise `partial` (cancelled, failed and killed runs included).
  */
 export function runStatus(runDir: string, json: RunJson | null): RunStatus {

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { redact } from '../log';
@@ -135,48 +135,4 @@ export function acquireRunLock(runDir: string): () => void {
     rmSync(tmp, { force: true });
   }
   throw new RunLockedError(`could not lock ${runDir}`);
-}
-
-/** One run as the Runs tree shows it. */
-export interface RunListing {
-  runId: string;
-  runDir: string;
-  status: 'complete' | 'partial' | 'running';
-  /** The status run.json recorded (cancelled, failed… show as partial). */
-  recordedStatus: RunStatus;
-  counts: RunCounts;
-  createdAt: string;
-  updatedAt: string;
-  models: string[];
-  judgeModel: string | null;
-}
-
-/** Every run folder under a results folder, newest first. Folders without run.json are skipped. */
-export function listRuns(resultsDir: string): RunListing[] {
-  if (!existsSync(resultsDir)) return [];
-  const out: RunListing[] = [];
-  for (const name of readdirSync(resultsDir)) {
-    const runDir = join(resultsDir, name);
-    let rj: RunJson | undefined;
-    try {
-      if (!statSync(runDir).isDirectory()) continue;
-      rj = readRunJson(runDir);
-    } catch {
-      continue;
-    }
-    if (!rj) continue;
-    const status = isLocked(runDir) ? 'running' : rj.status === 'complete' ? 'complete' : 'partial';
-    out.push({
-      runId: rj.run_id,
-      runDir,
-      status,
-      recordedStatus: rj.status,
-      counts: rj.counts,
-      createdAt: rj.created_at,
-      updatedAt: rj.updated_at,
-      models: rj.config.models.map((m) => m.slug),
-      judgeModel: rj.scoring.at(-1)?.judge_model ?? (rj.config.score === 'now' ? rj.config.judge.slug : null),
-    });
-  }
-  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId));
 }

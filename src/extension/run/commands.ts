@@ -2,12 +2,14 @@ import * as vscode from 'vscode';
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  BUILTIN_PERSONAS, DataError, detectKind, listRuns, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
+  BUILTIN_PERSONAS, DataError, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
   type ResolvedRunConfig, type RunInput,
 } from '../../core';
 import type { RunManager } from './runManager';
 import type { KeyStore } from './secrets';
 import { requireTrust } from './trust';
+import { listRuns, runTime } from '../../core/results/runs';
+import { runCounts } from '../views/runsTree';
 import { runEnvironment } from '../config';
 
 function workspaceRoot(): string | undefined {
@@ -140,9 +142,9 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
       dirs.add(join(r, 'results'));
       for (const u of await vscode.workspace.findFiles('**/results/*/run.json', '**/node_modules/**', 2000)) dirs.add(dirname(dirname(u.fsPath)));
     }
-    const runs = [...dirs].flatMap((d) => listRuns(d)).filter((r) => filter(r.status)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const runs = (await Promise.all([...dirs].map((d) => listRuns(d)))).flat().filter((r) => filter(r.status)).sort((a, b) => runTime(b) - runTime(a));
     if (runs.length === 0) { void vscode.window.showInformationMessage(`Alignment Workbench: no run to ${title.toLowerCase()}.`); return undefined; }
-    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: `${r.status} · ${r.counts.done}/${r.counts.total} done${r.counts.errors ? ` · ${r.counts.errors} errors` : ''}`, detail: r.runDir, runDir: r.runDir })), { title });
+    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: `${r.status} · ${runCounts(r)}`, detail: r.dir, runDir: r.dir })), { title });
     return pick?.runDir;
   }
 
