@@ -56,7 +56,9 @@ describe('limits', () => {
     const b = new TokenBucket(20);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) { await b.take(); times.push(performance.now()); }
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 45, `gap ${times[i]! - times[i - 1]!}`);
+    // The bucket keeps a schedule (a late turn is not lost), so check the rate over every window
+    // from the first take rather than each gap, which a busy event loop can shorten.
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[0]! >= i * 50 - 5, `take ${i} after ${times[i]! - times[0]!} ms`);
   });
 
   test('model gate: AIMD halves on repeated 429s, grows back after successes, pauses the queue', async () => {

@@ -1,3 +1,4 @@
+import { createFastFetch } from './fastFetch';
 import OpenAI from 'openai';
 import { redact, type Logger } from '../log';
 import { isLoopback, type ResolvedModel } from './models';
@@ -81,6 +82,12 @@ function isQuotaError(body: string): boolean {
   }
 }
 
+let fastFetch: typeof fetch | undefined;
+/** One connection pool for every model client in the process. */
+function sharedFastFetch(): typeof fetch {
+  return (fastFetch ??= createFastFetch());
+}
+
 /**
  * A chat-completions client for one model, through the openai SDK. The SDK is the only retry
  * layer (maxRetries and timeout set explicitly); a fetch hook adds what the SDK lacks: rate
@@ -91,7 +98,7 @@ export class ModelClient {
   private readonly sdk: OpenAI;
 
   constructor(private readonly o: ClientOptions) {
-    const baseFetch = o.fetch ?? globalThis.fetch;
+    const baseFetch = o.fetch ?? sharedFastFetch();
     const hookedFetch = async (url: string | URL | Request, initWithCall?: InitWithCall): Promise<Response> => {
       const { awbCall: ctx, ...init } = initWithCall ?? {};
       const signal = init.signal ?? undefined;

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createFastFetch } from '../../src/core/providers/fastFetch';
+
+test('fast fetch: status, headers and body as fetch gives them; an abort rejects with AbortError', async (t) => {
+  const seen: { method?: string; auth?: string; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => {
+      seen.push({ method: req.method, auth: req.headers.authorization, body });
+      if (req.url === '/empty') { res.writeHead(204); res.end(); return; }
+      if (req.url === '/hang') return; // never answers
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7', 'set-cookie': ['a=1', 'b=2'] });
+      res.end(JSON.stringify({ error: { code: 'rate_limit', echo: body } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const f = createFastFetch();
+
+  const res = await f(`${base}/v1/chat`, { method: 'POST', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: '{"x":"é"}' });
+  assert.equal(res.status, 429);
+  assert.equal(res.ok, false);
+  assert.equal(res.headers.get('retry-after'), '7');
+  assert.equal(res.headers.get('set-cookie'), 'a=1, b=2');
+  assert.deepEqual(await res.json(), { error: { code: 'rate_limit', echo: '{"x":"é"}' } });
+  assert.deepEqual(seen[0], { method: 'POST', auth: 'Bearer k', body: '{"x":"é"}' });
+
+  const empty = await f(`${base}/empty`);
+  assert.equal(empty.status, 204);
+  assert.equal(empty.body, null);
+
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(f(`${base}/hang`, { method: 'POST', body: '{}', signal: controller.signal }), (err: Error) => err.name === 'AbortError');
+});
