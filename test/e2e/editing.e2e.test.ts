@@ -26,9 +26,9 @@ for (const trusted of [true, false]) {
   test(`a broken JSONL line shows in Problems at its line, and goes when fixed (${trusted ? 'trusted' : 'Restricted Mode'})`, { timeout: 300_000 }, async (t) => {
     await withEditor(t, { workspace, trusted }, async (editor) => {
       await editor.openFile('attacks.cases.jsonl');
-      await editor.waitFor(async () => (await ourProblems(editor)).some((p) => /line 2\b/.test(p)), 'a problem on line 2');
-      const problems = await ourProblems(editor);
-      const row = problems.find((p) => /line 2\b/.test(p))!;
+      // Keep the row seen by the wait: the Problems list may redraw between two reads.
+      let row = '';
+      await editor.waitFor(async () => { row = (await ourProblems(editor)).find((p) => /line 2\b/.test(p)) ?? ''; return row !== ''; }, 'a problem on line 2');
       assert.match(row, /attacks\.cases\.jsonl/);
       assert.match(row, /trailing comma/);
       // Problems for files that are not open: the bench file's unknown persona.
