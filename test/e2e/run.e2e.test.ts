@@ -155,8 +155,11 @@ test('"Run this case" runs one case and shows its verdicts without leaving the f
   });
 });
 
-async function typeQuickInput(editor: Editor, text: string): Promise<void> {
-  const input = editor.page.locator('.quick-input-widget input[type="text"], .quick-input-widget input[type="password"]').first();
+/** Types into the quick input once it shows `title` (a chained input reuses the same box). */
+async function typeQuickInput(editor: Editor, text: string, title?: string | RegExp): Promise<void> {
+  const widget = editor.page.locator('.quick-input-widget');
+  if (title) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 60_000 });
+  const input = widget.locator('input[type="text"], input[type="password"]').first();
   await input.waitFor({ state: 'visible', timeout: 60_000 });
   await input.fill(text);
   await editor.page.keyboard.press('Enter');
@@ -171,9 +174,9 @@ test('Set API Key stores a key for one endpoint; the run sends it only there; Sc
   await withEditor(t, { workspace: ws, env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: '' } }, async (editor) => {
     await editor.waitForActivation();
     await editor.runCommand('Alignment Workbench: Set API Key');
-    await typeQuickInput(editor, 'Custom endpoint'); // filters the provider list and takes the match
-    await typeQuickInput(editor, fake.url);
-    await typeQuickInput(editor, STORED);
+    await typeQuickInput(editor, 'Custom endpoint', 'which provider'); // filters the list and takes the match
+    await typeQuickInput(editor, fake.url, 'Endpoint base URL');
+    await typeQuickInput(editor, STORED, 'API key for');
     await editor.waitForNotification(/key stored for http:\/\/127\.0\.0\.1/);
     await editor.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
 
@@ -189,7 +192,7 @@ test('Set API Key stores a key for one endpoint; the run sends it only there; Sc
     const runDir = join(resultsDir, runId!);
     await editor.runCommand('Alignment Workbench: Score Run');
     await pickQuickInput(editor, runId!);
-    await typeQuickInput(editor, 'judge-main');
+    await typeQuickInput(editor, 'judge-main', 'judge model');
     await pickQuickInput(editor, 'Rows not scored yet');
     const scored = await editor.waitForNotification(new RegExp(`scored ${CASES} of ${CASES} rows of ${runId} with judge-main`), { timeoutMs: 120_000 });
     assert.match(scored, /Open Results/);
