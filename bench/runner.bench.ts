@@ -90,7 +90,8 @@ async function throughput(latency: number): Promise<void> {
     console.log(`  the fake server (its own process) used ${(serverCpu * 1000 / j.calls!).toFixed(2)} ms CPU per call; the machine has ${availableParallelism()} cores for both`);
   } finally {
     server.stop();
-    rmSync(dirname(bundle), { recursive: true, force: true });
+    if (process.env.AWB_BENCH_KEEP_BUNDLE) console.log(`  bundle kept: ${bundle}`);
+    else rmSync(dirname(bundle), { recursive: true, force: true });
   }
 }
 

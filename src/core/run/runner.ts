@@ -287,25 +287,30 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const pipeline = async (m: ResolvedModel): Promise<void> => {
     // Enough tasks queued to keep every slot busy, few enough to keep memory flat.
     const window = Math.min(cfg.concurrency, m.concurrency) + cfg.concurrency + 4;
-    const running = new Set<Promise<void>>();
+    // A counting semaphore, not Promise.race over the running set: racing re-subscribes to every
+    // running task on each start, O(window) reactions per task.
+    let running = 0;
+    let wake: (() => void) | undefined;
+    const settled = (): void => { running--; const w = wake; wake = undefined; w?.(); };
+    const slotFreed = () => new Promise<void>((resolve) => { wake = resolve; });
     outer: for (const l of scanJsonl(files.cases)) {
       if (ac.signal.aborted) break;
       if (!l.terminated) break;
       const snap = JSON.parse(l.text) as SnapshotCase;
       for (const p of cfg.personas) {
         if (db.has(resultKey(snap.case.id, p.slug, m.slug))) { session.skipped++; continue; }
-        while (running.size >= window) await Promise.race(running);
+        while (running >= window) await slotFreed();
         if (ac.signal.aborted) break outer;
-        const task: Promise<void> = runKey(m, p, snap).catch((err: unknown) => {
+        running++;
+        runKey(m, p, snap).catch((err: unknown) => {
           log.error(`internal error on ${snap.case.id}|${p.slug}|${m.slug}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-        }).finally(() => running.delete(task));
-        running.add(task);
+        }).finally(settled);
         // Start tasks one event-loop turn apart: launching a whole window of requests (SDK
         // setup, sockets) in one turn stalls the host's event loop for 100+ ms at the start.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    await Promise.all(running);
+    while (running > 0) await slotFreed();
   };
 
   try {
