@@ -61,7 +61,9 @@ export async function throughputChild(): Promise<void> {
     let firstCall = 0;
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const s = await runBenchmark(cfg, { env, onProgress: (p) => { if (p.phase === 'running' && !firstCall) firstCall = performance.now(); } });
+    // The CLI's memory settings and collector, as `awb run` has them.
+    const gc = cliGarbageCollector();
+    const s = await runBenchmark(cfg, { env, ...(gc ? { collectGarbage: gc } : {}), onProgress: (p) => { if (p.phase === 'running' && !firstCall) firstCall = performance.now(); } });
     const total = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     console.log(JSON.stringify({ cases, concurrency, latency, calls: s.session.calls, totalMs: total, runningMs: total - (firstCall - t0), cpuMs: (cpu.user + cpu.system) / 1000 }));

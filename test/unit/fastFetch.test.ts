@@ -38,3 +38,33 @@ test('fast fetch: status, headers and body as fetch gives them; an abort rejects
   setTimeout(() => controller.abort(), 100);
   await assert.rejects(f(`${base}/hang`, { method: 'POST', body: '{}', signal: controller.signal }), (err: Error) => err.name === 'AbortError');
 });
+
+test('fast fetch: the buffered response reads like a fetch Response (once, clone, stream, BOM)', async (t) => {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'req_1' });
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":"ü"}')]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const f = createFastFetch();
+
+  const res = await f(`${base}/x`, { method: 'post', headers: new Headers({ 'content-type': 'application/json' }), body: '{}' });
+  assert.equal(res.ok, true);
+  assert.equal(res.statusText, 'OK');
+  assert.equal(res.url, `${base}/x`);
+  assert.equal(res.headers.get('x-request-id'), 'req_1');
+  const copy = res.clone();
+  assert.deepEqual(await res.json(), { a: 'ü' });
+  assert.equal(res.bodyUsed, true);
+  await assert.rejects(res.text(), TypeError);
+  assert.equal(await copy.text(), '{"a":"ü"}');
+
+  const streamed = await f(`${base}/x`);
+  const chunks: Uint8Array[] = [];
+  for await (const c of streamed.body as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+  assert.equal(Buffer.concat(chunks).subarray(3).toString('utf8'), '{"a":"ü"}');
+});

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -52,13 +52,22 @@ Exit 0 when complete, 1 on errors or a partial run, 2 on usage errors, 130 when 
  * sql.js's WebAssembly stays on V8's baseline compiler (the optimising tier costs ~40 MB of
  * compiled code for a one-off run), and a full GC is exposed for the runner to call between
  * phases, so peak RSS tracks live data rather than V8's lazy collection of call garbage.
+ * The collector only collects once the heap (plus Buffers) has grown by `growthBytes` since the
+ * last collection: a full GC stalls the event loop, which a small run never needs to pay for.
  */
-export function cliGarbageCollector(): (() => void) | undefined {
+export function cliGarbageCollector(growthBytes = 12e6): (() => void) | undefined {
   try {
     setFlagsFromString('--liftoff-only');
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as () => void) : undefined;
+    if (typeof gc !== 'function') return undefined;
+    const used = () => { const h = getHeapStatistics(); return h.used_heap_size + ((h as { external_memory?: number }).external_memory ?? 0); };
+    let afterLast = used();
+    return () => {
+      if (used() - afterLast < growthBytes) return;
+      (gc as () => void)();
+      afterLast = used();
+    };
   } catch {
     return undefined;
   }
