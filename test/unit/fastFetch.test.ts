@@ -68,3 +68,28 @@ test('fast fetch: the buffered response reads like a fetch Response (once, clone
   for await (const c of streamed.body as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
   assert.equal(Buffer.concat(chunks).subarray(3).toString('utf8'), '{"a":"ü"}');
 });
+
+test('fast fetch: a refused connection and a response cut short reject; keep-alive sockets are reused', async (t) => {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/cut') { res.writeHead(200, { 'content-length': '100' }); res.write('{"partial":'); setTimeout(() => res.socket?.destroy(), 20); return; }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.on('connection', () => { connections++; });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const port = (server.address() as AddressInfo).port;
+  const f = createFastFetch();
+  for (let i = 0; i < 5; i++) assert.deepEqual(await (await f(`http://127.0.0.1:${port}/ok`, { method: 'POST', body: '{}' })).json(), {});
+  assert.equal(connections, 1, 'sequential calls share one keep-alive connection');
+  await assert.rejects(f(`http://127.0.0.1:${port}/cut`), (err: Error) => err.name !== 'AbortError' && /closed|aborted|reset/i.test(err.message));
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  await assert.rejects(f(`http://127.0.0.1:${closedPort}/x`), (err: Error & { code?: string }) => err.code === 'ECONNREFUSED');
+  await assert.rejects(f('ftp://127.0.0.1/x'), TypeError);
+});

@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
 
 /**
  * A fetch `Response` over a body already read into memory. The openai SDK reads a response's
@@ -23,7 +23,7 @@ class BufferedResponse {
     readonly url: string,
   ) {
     this.ok = status >= 200 && status < 300;
-    this.statusText = STATUS_CODES[status] ?? '';
+    this.statusText = http.STATUS_CODES[status] ?? '';
   }
 
   get bodyUsed(): boolean {
@@ -80,42 +80,77 @@ class BufferedResponse {
   }
 }
 
+/** Rejection of an aborted request, shaped as fetch's. */
+function abortError(cause?: unknown): Error {
+  return Object.assign(new Error('This operation was aborted'), { name: 'AbortError', cause });
+}
+
+export interface FastFetchAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
 /**
- * A `fetch` for the openai SDK on undici's `request` API: the same HTTP client as Node's fetch,
- * without the WHATWG stream and Request/Response plumbing per call, which is most of a call's CPU
- * at hundreds of calls a second. The SDK reads only status, headers and the whole body, so the
- * body is read into memory and handed over as a BufferedResponse. Aborts (timeouts, cancel)
- * reject with an AbortError, as fetch does.
+ * A `fetch` for the openai SDK on Node's own HTTP client with keep-alive agents, without the
+ * WHATWG Request/Response/stream plumbing per call, which is most of a call's CPU at hundreds of
+ * calls a second. Not undici: since its idle-socket validation, undici writes every request on
+ * a reused keep-alive socket one event-loop turn later, which under load adds milliseconds to
+ * every call. Node's agent drops a socket the server said it would close (its Keep-Alive hint)
+ * and a reset socket is a connection error the SDK retries.
+ * The SDK reads only status, headers and the whole body, so the body is read into memory and
+ * handed over as a BufferedResponse. Bodies are strings or bytes (the SDK's JSON requests);
+ * redirects are not followed. Aborts (timeouts, cancel) reject with an AbortError, as fetch does.
  */
-export function createFastFetch(dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 10_000 })): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+export function createFastFetch(agents: FastFetchAgents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }): typeof fetch {
+  return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    let url: URL;
+    try {
+      url = new URL(href);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
+    }
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') return Promise.reject(new TypeError(`fetch: unsupported protocol "${url.protocol}"`));
+    const body = init?.body ?? null;
+    if (body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return Promise.reject(new TypeError('fast fetch sends string or byte bodies only'));
+    }
     const headers: Record<string, string> = {};
     // The SDK hands over a Headers; anything else goes through Headers for its normalisation.
     (init?.headers instanceof Headers ? init.headers : new Headers(init?.headers)).forEach((v, k) => { headers[k] = v; });
-    const signal = init?.signal ?? undefined;
+    if (body !== null) headers['content-length'] = String(Buffer.byteLength(body));
     const method = (init?.method ?? 'GET').toUpperCase();
-    try {
-      const res = await request(url, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: (init?.body ?? null) as string | Buffer | null,
-        ...(signal ? { signal } : {}),
-        dispatcher,
+    const signal = init?.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+
+    return new Promise<Response>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, res?: Response): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(signal?.aborted ? abortError(err) : err);
+        else resolve(res!);
+      };
+      const onAbort = (): void => { req.destroy(abortError(signal?.reason)); };
+      const req = (secure ? https : http).request(url, { method, headers, agent: secure ? agents.https : agents.http }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => finish(err));
+        res.on('close', () => { if (!res.complete) finish(new Error('the connection closed before the response ended')); });
+        res.on('end', () => {
+          const out = new Headers();
+          const raw = res.rawHeaders;
+          for (let i = 0; i + 1 < raw.length; i += 2) out.append(raw[i]!, raw[i + 1]!);
+          const status = res.statusCode ?? 0;
+          const empty = status === 204 || status === 304 || method === 'HEAD';
+          finish(undefined, new BufferedResponse(empty ? null : Buffer.concat(chunks), status, out, href) as unknown as Response);
+        });
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      const out = new Headers();
-      for (const k in res.headers) {
-        const v = res.headers[k];
-        if (v === undefined) continue;
-        if (Array.isArray(v)) for (const one of v) out.append(k, one);
-        else out.append(k, v);
-      }
-      const empty = res.statusCode === 204 || res.statusCode === 304 || method === 'HEAD';
-      return new BufferedResponse(empty ? null : body, res.statusCode, out, url) as unknown as Response;
-    } catch (err) {
-      if (signal?.aborted) throw Object.assign(new Error('This operation was aborted'), { name: 'AbortError', cause: err });
-      throw err;
-    }
+      req.on('error', (err) => finish(err));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(body ?? undefined);
+    });
   }) as typeof fetch;
 }
