@@ -19,7 +19,10 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
   let timer: NodeJS.Timeout | undefined;
   const refreshSoon = (): void => { clearTimeout(timer); timer = setTimeout(() => provider.refresh(), 300); };
   const sources = new RegistrySources(context, log, refreshSoon);
-  const provider = new RegistryTreeProvider(() => sources.all(), log, () => vscode.workspace.isTrusted);
+  // The view's first draw waits for the settings' registries: drawing a partial tree and
+  // refreshing it while VS Code resolves the expanded nodes once left them drawn empty.
+  const sourcesLoaded = sources.reload().catch((e: unknown) => log.error(`Registry: ${errorText(e)}`));
+  const provider = new RegistryTreeProvider(() => sources.all(), log, () => vscode.workspace.isTrusted, sourcesLoaded);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   const history = HistoryDocuments.register(context);
   const cardWatcher = vscode.workspace.createFileSystemWatcher(CARD_GLOB);
@@ -35,7 +38,6 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
       }
     }),
   );
-  void sources.reload().then(() => provider.refresh(), (e: unknown) => log.error(`Registry: ${errorText(e)}`));
 
   function setFilter(filter: RegistryFilter | undefined): void {
     provider.filter = filter;
@@ -214,6 +216,7 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
   for (const [name, fn] of Object.entries(commands)) {
     context.subscriptions.push(vscode.commands.registerCommand(`alignmentWorkbench.registry.${name}`, async (arg?: unknown) => {
       try {
+        await sourcesLoaded; // a command run right at start-up still sees every registry
         await fn(arg);
       } catch (e) {
         log.error(`Registry: ${name}: ${errorText(e)}`);

@@ -167,6 +167,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     private readonly sources: () => RegistrySource[],
     private readonly log: vscode.LogOutputChannel,
     private readonly remoteAllowed: () => boolean,
+    /** Settles once the registries are known; the root waits for it. */
+    private readonly ready: Promise<unknown> = Promise.resolve(),
   ) {}
 
   refresh(): void {
@@ -183,6 +185,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
 
   async getChildren(node?: RegistryNode): Promise<RegistryNode[]> {
     if (!node) {
+      await this.ready;
       const cards = await vscode.workspace.findFiles(CARD_GLOB, CARD_EXCLUDE, 2000);
       return [...this.sources().map((s) => new SourceNode(s)), new CardsNode(cards.length)];
     }
