@@ -1,5 +1,5 @@
-// Dataset quick fixes in a real VS Code (code-server + Chromium): a duplicate id is renamed from
-// its Problems entry's light bulb, a missing required field is added with Ctrl+. on its line; each
+// Dataset quick fixes in a real VS Code (code-server + Chromium): a duplicate id is renamed with
+// Ctrl+. on its Problems entry, a missing required field is added with Ctrl+. on its line; each
 // time the line reads as fixed and that problem leaves the Problems panel.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -45,18 +45,56 @@ async function settled(editor: Editor, selector: string): Promise<void> {
 }
 
 /**
- * Ctrl+. at a position in the editor, checks the menu offers exactly `title` under "Quick Fix",
- * screenshots it (if `shot`), and applies it with Enter.
+ * Moves the mouse to the empty middle of the activity bar. A workbench tooltip that opens under
+ * the mouse (a Problems entry's "Show fixes", a panel tab's name) closes an open quick-fix menu;
+ * with the mouse left on the clicked light bulb that closed the menu about 1 run in 10.
+ */
+async function parkMouse(editor: Editor): Promise<void> {
+  const bar = await editor.page.locator('#workbench\\.parts\\.activitybar').boundingBox();
+  assert.ok(bar, 'the activity bar is shown');
+  await editor.page.mouse.move(bar.x + bar.width / 2, bar.y + bar.height * 0.6);
+}
+
+type TestContext = { diagnostic(message: string): void };
+
+/**
+ * Runs `attempt` up to 3 times. A quick-fix menu here sometimes closes on its own a moment after
+ * it opens: in Restricted Mode the workbench redraws the Workspace Trust banner once, ~4 s after
+ * start, and that closes any open menu (3 of 8 fresh editors when the menu was open then). An
+ * attempt that fails while no menu is open is tried again, and the test says so; one that fails
+ * with the menu still open fails the test.
+ */
+async function withMenuRetries(t: TestContext, editor: Editor, what: string, done: () => Promise<boolean>, attempt: () => Promise<void>): Promise<void> {
+  for (let n = 1; ; n++) {
+    try {
+      await attempt();
+      await editor.waitFor(done, what, { timeoutMs: 10_000 });
+      return;
+    } catch (e) {
+      const menuOpen = await editor.page.locator('.context-view .monaco-menu, .context-view .action-widget').first().isVisible();
+      if (n === 3 || menuOpen || (await done())) throw e;
+      const note = `${what}: the quick-fix menu closed before the fix was picked (attempt ${n}); opening it again`;
+      t.diagnostic(note);
+      console.log(`[quickfix] ${note}`);
+      await editor.page.keyboard.press('Escape');
+    }
+  }
+}
+
+/**
+ * Ctrl+. at a position in the editor: the menu must offer exactly `title` under "Quick Fix";
+ * screenshots it (if `shot`) and applies it with Enter.
  */
 async function editorQuickFix(editor: Editor, line: number, column: number, title: string, shot?: string): Promise<void> {
   const page = editor.page;
+  await parkMouse(editor);
   await page.keyboard.press('Control+G');
   await page.keyboard.type(`${line}:${column}`);
   await page.keyboard.press('Enter');
   await editor.waitForStatusBar(new RegExp(`^Ln ${line}, Col ${column}$`));
   await page.keyboard.press('Control+.');
   const widget = page.locator('.action-widget .monaco-list-row.action');
-  await widget.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await widget.first().waitFor({ state: 'visible', timeout: 15_000 });
   const headers = (await page.locator('.action-widget .monaco-list-row.group-header').allTextContents()).map((x) => x.trim());
   const actions = (await widget.locator('.title').allTextContents()).map((x) => x.trim());
   assert.deepEqual({ headers, actions }, { headers: ['Quick Fix'], actions: [title] });
@@ -64,7 +102,7 @@ async function editorQuickFix(editor: Editor, line: number, column: number, titl
     await settled(editor, '.context-view');
     await editor.screenshot(shot);
   }
-  await page.locator('.action-widget .monaco-list-row.action.focused', { hasText: title }).waitFor({ timeout: 10_000 });
+  await page.locator('.action-widget .monaco-list-row.action.focused', { hasText: title }).waitFor({ timeout: 5_000 });
   await page.keyboard.press('Enter');
   await widget.first().waitFor({ state: 'hidden', timeout: 10_000 });
 }
@@ -77,7 +115,7 @@ async function waitForLine(editor: Editor, line: number, check: (text: string) =
 
 for (const trusted of [true, false]) {
   const mode = trusted ? 'trusted' : 'restricted';
-  test(`quick fixes: rename a duplicate id from its Problems entry, add a missing field with Ctrl+. (${trusted ? 'trusted' : 'Restricted Mode'})`, { timeout: 300_000 }, async (t) => {
+  test(`quick fixes: rename a duplicate id with Ctrl+. on its Problems entry, add a missing field with Ctrl+. in the editor (${trusted ? 'trusted' : 'Restricted Mode'})`, { timeout: 300_000 }, async (t) => {
     await withEditor(t, { workspace: { [FILE]: lines.join('\n') + '\n' }, trusted, settings: { 'editor.wordWrap': 'off' } }, async (editor) => {
       const page = editor.page;
       await editor.openFile(FILE);
@@ -86,10 +124,13 @@ for (const trusted of [true, false]) {
       assert.match(problems.find((p) => p.includes('duplicate id')) ?? '', /duplicate id "safety-001": first used on line 1 at line 2\b/);
       assert.match(problems.find((p) => p.includes('missing required field')) ?? '', /missing required field "conversation" at line 3\b/);
 
-      // 1. The duplicate: the light bulb on its Problems entry offers the rename.
+      // 1. The duplicate: Ctrl+. on its Problems entry, once the entry's light bulb shows a fix.
+      const RENAME = 'Rename to "safety-001-2"';
+      const renamedShown = async () => ((await shownLines(editor)).get(2) ?? '').includes('"safety-001-2"');
       const panel = page.locator('.markers-panel');
       const dupRow = panel.locator('.monaco-list-row[aria-level="2"]', { hasText: 'duplicate id "safety-001"' }).first();
       await dupRow.click();
+      await parkMouse(editor);
       const bulb = dupRow.locator('.markers-panel-action-quickfix');
       // The bulb lights once the Problems view has asked the extension for this marker's fixes
       // (within a second here). Once in ~30 fresh editors it never lit: the Problems view keeps
@@ -98,25 +139,33 @@ for (const trusted of [true, false]) {
       const lit = await editor.waitFor(async () => !((await bulb.getAttribute('class')) ?? 'disabled').includes('disabled'), 'the Problems entry\'s light bulb', { timeoutMs: 10_000 })
         .then(() => true, () => false);
       if (lit) {
-        await dupRow.hover();
-        await bulb.click();
-        const menu = page.locator('.context-view .monaco-menu');
-        await menu.waitFor({ state: 'visible', timeout: 30_000 });
-        const offered = (await menu.locator('.action-label').allTextContents()).map((x) => x.trim());
-        assert.deepEqual(offered, ['Rename to "safety-001-2"']);
-        await settled(editor, '.context-view');
-        await editor.screenshot(`quickfix-problems-menu-${mode}`);
-        // Chosen with the keyboard: a mouse click on this menu's item was ignored now and then
-        // here (the menu stayed open, or closed without running it); the keys never missed.
-        await page.keyboard.press('ArrowDown');
-        await menu.locator('.action-item.focused', { hasText: 'Rename to "safety-001-2"' }).waitFor({ timeout: 10_000 });
-        await page.keyboard.press('Enter');
-        await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+        let shot = false;
+        await withMenuRetries(t, editor, 'the rename from the Problems entry', renamedShown, async () => {
+          await dupRow.click();
+          await parkMouse(editor);
+          await page.keyboard.press('Control+.');
+          const menu = page.locator('.context-view .monaco-menu');
+          await menu.locator('.action-item', { hasText: RENAME }).waitFor({ state: 'visible', timeout: 15_000 });
+          const offered = (await menu.locator('.action-label').allTextContents()).map((x) => x.trim());
+          assert.deepEqual(offered, [RENAME]);
+          if (!shot) {
+            await settled(editor, '.context-view');
+            await editor.screenshot(`quickfix-problems-menu-${mode}`);
+            shot = true;
+          }
+          // Picked with the keyboard: a mouse click on this menu's item was now and then ignored.
+          await page.keyboard.press('ArrowDown');
+          await menu.locator('.action-item.focused', { hasText: RENAME }).waitFor({ timeout: 5_000 });
+          await page.keyboard.press('Enter');
+          await menu.waitFor({ state: 'hidden', timeout: 10_000 });
+        });
       } else {
         const at = /at line (\d+) and character (\d+)/.exec(problems.find((p) => p.includes('duplicate id'))!)!;
-        t.diagnostic('the Problems entry\'s light bulb did not light in 10 s; the rename was taken from Ctrl+. in the editor');
-        console.log(`[quickfix] ${mode}: the Problems entry's light bulb did not light in 10 s; used Ctrl+. in the editor`);
-        await editorQuickFix(editor, Number(at[1]), Number(at[2]) + 1, 'Rename to "safety-001-2"', `quickfix-problems-fallback-${mode}`);
+        const note = 'the Problems entry\'s light bulb did not light in 10 s; the rename is taken from Ctrl+. in the editor';
+        t.diagnostic(note);
+        console.log(`[quickfix] ${mode}: ${note}`);
+        await withMenuRetries(t, editor, 'the rename from the editor', renamedShown,
+          () => editorQuickFix(editor, Number(at[1]), Number(at[2]) + 1, RENAME, `quickfix-problems-fallback-${mode}`));
       }
 
       const renamed = await waitForLine(editor, 2, (s) => s.includes('"safety-001-2"'), 'line 2 to carry the new id');
@@ -128,7 +177,8 @@ for (const trusted of [true, false]) {
       // 2. The missing field: Ctrl+. on the line the Problems entry names.
       const at = /at line (\d+) and character (\d+)/.exec(problems[0]!);
       assert.ok(at, problems[0]);
-      await editorQuickFix(editor, Number(at[1]), Number(at[2]), 'Add missing field "conversation"', `quickfix-editor-menu-${mode}`);
+      await withMenuRetries(t, editor, 'the missing field from the editor', async () => ((await shownLines(editor)).get(3) ?? '').includes('"conversation"'),
+        () => editorQuickFix(editor, Number(at[1]), Number(at[2]), 'Add missing field "conversation"', `quickfix-editor-menu-${mode}`));
 
       const added = await waitForLine(editor, 3, (s) => s.includes('"conversation"'), 'line 3 to carry the field');
       const fixed = JSON.parse(added) as Record<string, unknown>;
