@@ -123,6 +123,10 @@ for (const trusted of [true, false]) {
       await editor.waitFor(async () => { problems = await ourProblems(editor); return problems.length === 2; }, 'the two problems of the file');
       assert.match(problems.find((p) => p.includes('duplicate id')) ?? '', /duplicate id "safety-001": first used on line 1 at line 2\b/);
       assert.match(problems.find((p) => p.includes('missing required field')) ?? '', /missing required field "conversation" at line 3\b/);
+      // Trusted, "Run this case" shows above each case ~2 s after the file opens; those lenses
+      // move the lines down and close any menu open at that moment, so wait for them first.
+      const lenses = page.locator('.editor-group-container.active .codelens-decoration', { hasText: 'Run this case' });
+      if (trusted) await editor.waitFor(async () => (await lenses.count()) === lines.length, 'a "Run this case" lens above each case');
 
       // 1. The duplicate: Ctrl+. on its Problems entry, once the entry's light bulb shows a fix.
       const RENAME = 'Rename to "safety-001-2"';
@@ -185,6 +189,8 @@ for (const trusted of [true, false]) {
       assert.deepEqual(fixed, { ...JSON.parse(lines[2]!), conversation: [{ role: 'user', content: '' }] });
       await editor.waitFor(async () => (await ourProblems(editor)).length === 0, 'the missing field problem to go');
       await editor.screenshot(`quickfix-fixed-${mode}`);
+
+      if (!trusted) assert.equal(await lenses.count(), 0, 'no "Run this case" lens in Restricted Mode');
 
       // Saved, the file holds what the editor shows.
       await page.keyboard.press('Control+S');
