@@ -73,7 +73,7 @@ async function withMenuRetries(t: TestContext, editor: Editor, what: string, don
     } catch (e) {
       const menuOpen = await editor.page.locator('.context-view .monaco-menu, .context-view .action-widget').first().isVisible();
       if (n === 3 || menuOpen || (await done())) throw e;
-      const note = `${what}: the quick-fix menu closed before the fix was picked (attempt ${n}); opening it again`;
+      const note = `${what}: not done and no quick-fix menu open (attempt ${n}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}); opening it again`;
       t.diagnostic(note);
       console.log(`[quickfix] ${note}`);
       await editor.page.keyboard.press('Escape');
