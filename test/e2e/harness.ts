@@ -456,7 +456,9 @@ export async function startEditor(options: EditorOptions): Promise<Editor> {
     const url = `http://127.0.0.1:${port}/`;
     const args = commands.serve(port, workspace, options.trusted !== false);
     server = spawn(NODE24, args, {
-      env: childEnv(options.env),
+      // The local registry lives in the editor's temp dir unless a test names one: an e2e run
+      // never reads or writes the real ~/.alignment-workbench.
+      env: childEnv({ AWB_REGISTRY: join(tmp, 'registry.sqlite'), ...options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group, so stop() can end its children too
     });
