@@ -60,9 +60,11 @@ function addJsonlField(doc: vscode.TextDocument, line: number, field: string): v
   const edit = new vscode.WorkspaceEdit();
   const value = JSON.stringify(defaultFieldValue(field));
   const hasProps = (tree.children?.length ?? 0) > 0;
+  // Written in the line's own style: compact (`"a":1,"b":2`) or spaced (`"a": 1, "b": 2`).
+  const compact = !/":\s|,\s+"/.test(text);
   // Insert before the closing brace so the existing fields keep their order.
   const close = tree.offset + tree.length - 1;
-  edit.insert(doc.uri, new vscode.Position(line, close), `${hasProps ? ', ' : ''}"${field}": ${value}`);
+  edit.insert(doc.uri, new vscode.Position(line, close), `${hasProps ? (compact ? ',' : ', ') : ''}"${field}":${compact ? '' : ' '}${value}`);
   return edit;
 }
 
