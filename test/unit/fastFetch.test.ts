@@ -93,3 +93,31 @@ test('fast fetch: a refused connection and a response cut short reject; keep-ali
   await assert.rejects(f(`http://127.0.0.1:${closedPort}/x`), (err: Error & { code?: string }) => err.code === 'ECONNREFUSED');
   await assert.rejects(f('ftp://127.0.0.1/x'), TypeError);
 });
+
+test('fast fetch: an idle socket closes before the server\'s keep-alive hint runs out; the idle timeout never cuts a slow answer', async (t) => {
+  let closedAfterMs: number | undefined;
+  let answeredAt = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const reply = () => { answeredAt = performance.now(); res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'); };
+      if (req.url === '/slow') setTimeout(reply, 800); else reply();
+    });
+  });
+  server.keepAliveTimeout = 2_000; // sends "Keep-Alive: timeout=2"
+  server.on('connection', (s) => s.on('close', () => { closedAfterMs ??= performance.now() - answeredAt; }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const f = createFastFetch();
+  assert.equal((await f(`${base}/fast`)).status, 200);
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.ok(closedAfterMs !== undefined && closedAfterMs < 1_900, `the client closed the idle socket ${closedAfterMs} ms after the answer, before the server's 2 s`);
+
+  // Agents whose idle timeout (300 ms) is shorter than the answer (800 ms): the answer still arrives.
+  const { Agent } = await import('node:http');
+  const { Agent: TlsAgent } = await import('node:https');
+  const short = createFastFetch({ http: new Agent({ keepAlive: true, timeout: 300 }), https: new TlsAgent({ keepAlive: true, timeout: 300 }) });
+  assert.deepEqual(await (await short(`${base}/slow`)).json(), { ok: true });
+});

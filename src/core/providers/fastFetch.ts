@@ -95,13 +95,21 @@ export interface FastFetchAgents {
  * WHATWG Request/Response/stream plumbing per call, which is most of a call's CPU at hundreds of
  * calls a second. Not undici: since its idle-socket validation, undici writes every request on
  * a reused keep-alive socket one event-loop turn later, which under load adds milliseconds to
- * every call. Node's agent drops a socket the server said it would close (its Keep-Alive hint)
- * and a reset socket is a connection error the SDK retries.
+ * every call. Idle sockets are closed before the server's Keep-Alive hint runs out, and a reset
+ * socket is a connection error the SDK retries.
  * The SDK reads only status, headers and the whole body, so the body is read into memory and
  * handed over as a BufferedResponse. Bodies are strings or bytes (the SDK's JSON requests);
  * redirects are not followed. Aborts (timeouts, cancel) reject with an AbortError, as fetch does.
  */
-export function createFastFetch(agents: FastFetchAgents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }): typeof fetch {
+/**
+ * Idle keep-alive sockets close after 30 s, or a second before the server's `Keep-Alive:
+ * timeout=N` hint when it is shorter (Node's agent applies the hint only under a timeout), so a
+ * request rarely lands on a socket the server is closing. A request in flight is not limited by
+ * it: the SDK's own timeout is.
+ */
+const IDLE_SOCKET_MS = 30_000;
+
+export function createFastFetch(agents: FastFetchAgents = { http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }), https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) }): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     let url: URL;
