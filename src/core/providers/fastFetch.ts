@@ -91,6 +91,14 @@ export interface FastFetchAgents {
 }
 
 /**
+ * Idle keep-alive sockets close after 30 s, or a second before the server's `Keep-Alive:
+ * timeout=N` hint when it is shorter (Node's agent applies the hint only under a timeout), so a
+ * request rarely lands on a socket the server is closing. A request in flight is not limited by
+ * it: the SDK's own timeout is.
+ */
+const IDLE_SOCKET_MS = 30_000;
+
+/**
  * A `fetch` for the openai SDK on Node's own HTTP client with keep-alive agents, without the
  * WHATWG Request/Response/stream plumbing per call, which is most of a call's CPU at hundreds of
  * calls a second. Not undici: since its idle-socket validation, undici writes every request on
@@ -101,14 +109,6 @@ export interface FastFetchAgents {
  * handed over as a BufferedResponse. Bodies are strings or bytes (the SDK's JSON requests);
  * redirects are not followed. Aborts (timeouts, cancel) reject with an AbortError, as fetch does.
  */
-/**
- * Idle keep-alive sockets close after 30 s, or a second before the server's `Keep-Alive:
- * timeout=N` hint when it is shorter (Node's agent applies the hint only under a timeout), so a
- * request rarely lands on a socket the server is closing. A request in flight is not limited by
- * it: the SDK's own timeout is.
- */
-const IDLE_SOCKET_MS = 30_000;
-
 export function createFastFetch(agents: FastFetchAgents = { http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }), https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) }): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
