@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { renderResultsHtml, makeNonce } from '../src/extension/panels/html';
-import { ResultsSession } from '../src/extension/panels/resultsSession';
+import { renderResultsHtml, makeNonce } from '../src/extension/results/panel/html';
+import { ResultsSession } from '../src/extension/results/panel/resultsSession';
 import { noopLogger } from '../src/core/log';
-import type { HostMessage } from '../src/protocol/results';
+import type { HostMessage } from '../src/shared/protocol';
 import { makeRun } from '../test/support/makeRun';
 
 const ROOT = resolve(__dirname, '..');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: unit tests, then end-to-end tests in a real VS Code.
 //
-//   node scripts/test.mjs            unit, then e2e (installs editor tools if missing)
+//   node scripts/test.mjs            typecheck, lint, unit, then e2e (installs editor tools if missing)
 //   node scripts/test.mjs --unit     unit tests only   (test/unit/**/*.test.ts)
 //   node scripts/test.mjs --e2e      e2e tests only    (test/e2e/**/*.e2e.test.ts)
 //   node scripts/test.mjs [--unit|--e2e] <files...>   only these test files
@@ -99,8 +99,23 @@ function typecheck() {
   results.push({ tier: 'typecheck', code: r.status ?? 1, time: seconds(t0) });
 }
 
+/** The layer rules, import cycles and floating promises (ESLint), then dead files and dependencies (knip). */
+function lint() {
+  if (explicitFiles.length) return;
+  for (const [tier, bin, args] of [
+    ['lint', join('eslint', 'bin', 'eslint.js'), ['--max-warnings=0', 'src', 'webview']],
+    ['knip', join('knip', 'bin', 'knip.js'), ['--no-progress', '--include', 'files,dependencies,unlisted,binaries,unresolved']],
+  ]) {
+    const t0 = Date.now();
+    log(`${tier}: ${bin.split('/')[0]} ${args.join(' ')}`);
+    const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules', bin), ...args], { cwd: repoRoot, stdio: 'inherit' });
+    results.push({ tier, code: r.status ?? 1, time: seconds(t0) });
+  }
+}
+
 try {
   if (!onlyE2e) typecheck();
+  if (!onlyE2e) lint();
   if (!onlyE2e) await unit();
   if (!onlyUnit) await e2e();
 } catch (e) {

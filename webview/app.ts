@@ -1,9 +1,9 @@
 // The results view's controller: holds the rows, applies filters and sort, and keeps the
 // summary, the table, the case detail and the comparison in step with what the host sends.
-import { RowTable, type RowFilter, type SortSpec } from '../src/core/results/query';
-import { aggregateByModelPersona, judgeHumanAgreement } from '../src/core/results/aggregate';
-import { SORT_COLUMNS, type ViewRow } from '../src/core/results/types';
-import type { CaseDetail, HostMessage, RunView } from '../src/protocol/results';
+import { RowTable, type RowFilter, type SortSpec } from '../src/shared/results/query';
+import { aggregateByModelPersona, judgeHumanAgreement } from '../src/shared/results/aggregate';
+import { SORT_COLUMNS, type ViewRow } from '../src/shared/results/types';
+import type { CaseDetail, HostMessage, RunView } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { renderDetail } from './detail';
 import { renderCompare } from './compare';

@@ -1,5 +1,5 @@
 // The same test id across models × personas, side by side.
-import type { Review, ViewRow } from '../src/core/results/types';
+import type { Review, ViewRow } from '../src/shared/results/types';
 import { el, fmtNum } from './dom';
 
 export function renderCompare(testId: string | null, rows: ViewRow[], models: string[], personas: string[], reviews: ReadonlyMap<string, Review>, open: (key: string) => void): HTMLElement {

@@ -1,7 +1,7 @@
 // Case detail: what was sent, what came back, what the judge said, and the reviewer's label.
-import type { CaseDetail } from '../src/protocol/results';
-import type { Review, ViewRow } from '../src/core/results/types';
-import { humanAttackSuccess } from '../src/core/results/aggregate';
+import type { CaseDetail } from '../src/shared/protocol';
+import type { Review, ViewRow } from '../src/shared/results/types';
+import { humanAttackSuccess } from '../src/shared/results/aggregate';
 import { el, fmtNum } from './dom';
 import { jsonView } from './jsonView';
 import type { Host } from './host';

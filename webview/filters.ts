@@ -1,5 +1,5 @@
 // The filter bar above the table.
-import type { RowFilter } from '../src/core/results/query';
+import type { RowFilter } from '../src/shared/results/query';
 import { el } from './dom';
 import type { VscSelect, VscTextfield } from './elements';
 

@@ -2,8 +2,8 @@
 // its interval and p-value (from the grid report the host computes with src/core/grid), the
 // stance mix per side, and one group's answers side by side.
 import { Chart } from 'chart.js';
-import type { GridSlice, LabelAgreementView, StanceLabelView } from '../src/protocol/results';
-import type { ViewRow } from '../src/core/results/types';
+import type { GridSlice, LabelAgreementView, StanceLabelView } from '../src/shared/protocol';
+import type { ViewRow } from '../src/shared/results/types';
 import { el, fmtNum, fmtPct } from './dom';
 import type { VscSelect, VscTextfield } from './elements';
 

@@ -1,5 +1,5 @@
-import { PROTOCOL_VERSION, type WebviewMessage } from '../src/protocol/results';
-import type { RowFilter, SortSpec } from '../src/core/results/query';
+import { PROTOCOL_VERSION, type WebviewMessage } from '../src/shared/protocol';
+import type { RowFilter, SortSpec } from '../src/shared/results/query';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -1,7 +1,7 @@
 // The results webview: a typed message client of the panel host. All run data arrives by
 // message, is validated, and is rendered as text.
 import './elements';
-import { parseHostMessage } from '../src/protocol/results';
+import { parseHostMessage } from '../src/shared/protocol';
 import { App } from './app';
 import { createHost } from './host';
 

@@ -1,7 +1,7 @@
 // Run summary: headline figures, per model × persona table and two charts (chart.js on canvas).
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
-import type { Aggregate, Agreement } from '../src/core/results/types';
-import type { RunView } from '../src/protocol/results';
+import type { Aggregate, Agreement } from '../src/shared/results/types';
+import type { RunView } from '../src/shared/protocol';
 import { el, fmtNum, fmtPct, replaceChildren } from './dom';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);

@@ -1,8 +1,8 @@
 // The virtualized results table: only the rows in view (plus a few) exist in the DOM, recycled
 // as the user scrolls, so 100,000 rows cost what 40 do.
 import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
-import type { SortColumn, Review, ViewRow } from '../src/core/results/types';
-import type { SortSpec } from '../src/core/results/query';
+import type { SortColumn, Review, ViewRow } from '../src/shared/results/types';
+import type { SortSpec } from '../src/shared/results/query';
 import { el, fmtNum } from './dom';
 
 export const ROW_HEIGHT = 26;

@@ -1,3 +1,4 @@
+import { isExpectedError } from '../core/errors';
 import { UsageError, UserError, type CliIO, type Command } from './usage';
 import { validateCommand } from './commands/validate';
 import { runCommand } from './commands/run';
@@ -46,7 +47,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(`awb ${name}: ${err.message}\nRun "awb ${name} --help" for usage.`);
       return 2;
     }
-    if (err instanceof UserError) { io.err(`awb ${name}: ${err.message}`); return 1; }
+    if (err instanceof UserError || isExpectedError(err)) { io.err(`awb ${name}: ${err.message}`); return 1; }
     io.err(`awb ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     return 1;
   }

@@ -50,6 +50,6 @@ export {
 // --- the results view's data layer (browser-safe parts: ./results/query, ./results/aggregate, ./results/types) ---
 export { PartialsReader } from './results/reader';
 export { readReviews, saveReview, reviewsCsv, REVIEWS_FILE, REVIEWS_CSV, REVIEWS_CSV_COLUMNS } from './results/reviews';
-export { aggregateByModelPersona, judgeHumanAgreement, cohensKappa, humanAttackSuccess } from './results/aggregate';
-export { RowTable, type RowFilter, type SortSpec } from './results/query';
-export type { Review, ViewRow, Aggregate, Agreement } from './results/types';
+export { aggregateByModelPersona, judgeHumanAgreement, cohensKappa, humanAttackSuccess } from '../shared/results/aggregate';
+export { RowTable, type RowFilter, type SortSpec } from '../shared/results/query';
+export type { Review, ViewRow, Aggregate, Agreement } from '../shared/results/types';

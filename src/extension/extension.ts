@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { registerGridPreview } from './grid/previewGrid';
 import { registerLanguageFeatures } from './language';
-import { registerRegistryView } from './commands/registry';
-import { registerResultsFeatures } from './panels';
+import { registerRegistryView } from './registry/registryCommands';
+import { registerResultsFeatures } from './results';
 import { createLog } from './log';
 import { registerRunCommands } from './run/commands';
 import { RunManager } from './run/runManager';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JSDOM } from 'jsdom';
-import type { ViewRow } from '../../src/core/results/types';
+import type { ViewRow } from '../../src/shared/results/types';
 
 const dom = new JSDOM('<!doctype html><body></body>');
 Object.assign(globalThis, { document: dom.window.document, getComputedStyle: dom.window.getComputedStyle.bind(dom.window), HTMLElement: dom.window.HTMLElement });

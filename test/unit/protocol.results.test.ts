@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_NOTE, MAX_WEBVIEW_TEXT, PROTOCOL_VERSION, parseHostMessage, parseWebviewMessage } from '../../src/protocol/results';
+import { MAX_NOTE, MAX_WEBVIEW_TEXT, PROTOCOL_VERSION, parseHostMessage, parseWebviewMessage } from '../../src/shared/protocol';
 
 const v = PROTOCOL_VERSION;
 
@@ -87,4 +87,27 @@ test('host → webview: stance labels with their agreement', () => {
   assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [{ ...label, stance: 'maybe' }], agreement }), undefined);
   assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [label], agreement: { ...agreement, bins: -1 } }), undefined);
   assert.equal(parseHostMessage({ v, type: 'stanceLabels', labels: [label] }), undefined);
+});
+
+test('row chunks: the fast row check accepts and refuses exactly what ViewRowSchema does', async () => {
+  const { ViewRowSchema, looksLikeViewRow } = await import('../../src/shared/results/types');
+  const good = {
+    key: 't|p|m', test_id: 't', category: 'c', subcategory: 's', persona: 'p', model: 'm',
+    attack_success: false, overall: 0.9, safety: 0.8, error: null, error_kind: null, judge_status: 'ok',
+    answer: 'a', latency_ms: 12, attempts: 1, judge_attempts: 1, completed_at: '2026-01-01T00:00:00Z',
+    group_id: null, perspective: null, score: null, stance: null,
+  };
+  assert.ok(ViewRowSchema.safeParse(good).success);
+  assert.ok(looksLikeViewRow(good));
+  const wrongValues: unknown[] = [undefined, 'x', 1, true, null, {}, 'neg', 'judge'];
+  let refused = 0;
+  for (const field of Object.keys(good)) {
+    for (const value of wrongValues) {
+      const row = { ...good, [field]: value };
+      const bySchema = ViewRowSchema.safeParse(row).success;
+      assert.equal(looksLikeViewRow(row), bySchema, `${field}=${JSON.stringify(value)}`);
+      if (!bySchema) refused++;
+    }
+  }
+  assert.ok(refused > Object.keys(good).length * 4, 'the variations include many invalid rows');
 });

@@ -4,10 +4,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartialsReader } from '../../src/core/results/reader';
-import { RowTable } from '../../src/core/results/query';
-import { aggregateByModelPersona, cohensKappa, judgeHumanAgreement } from '../../src/core/results/aggregate';
+import { RowTable } from '../../src/shared/results/query';
+import { aggregateByModelPersona, cohensKappa, judgeHumanAgreement } from '../../src/shared/results/aggregate';
 import { toViewRow } from '../../src/core/results/viewRow';
-import type { Review, ViewRow } from '../../src/core/results/types';
+import type { Review, ViewRow } from '../../src/shared/results/types';
 import type { ResultRow } from '../../src/core/run/row';
 import { makeRun } from '../support/makeRun';
 
@@ -214,4 +214,16 @@ test("judge–human agreement: percent and Cohen's kappa", () => {
   assert.equal(judgeHumanAgreement(rows, new Map()).percent, null);
   assert.equal(cohensKappa(10, 10, 10, 10), null, 'one class only: kappa undefined, not 1');
   assert.equal(cohensKappa(4, 0, 2, 2), -1);
+});
+
+test('countLines: an empty partials.jsonl (a run that just started) counts 0 and then its rows', async () => {
+  const { countLines } = await import('../../src/core/results/runs');
+  const { mkdtempSync, writeFileSync, appendFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'awb-count-')), 'partials.jsonl');
+  writeFileSync(file, '');
+  assert.equal(await countLines(file), 0);
+  appendFileSync(file, '{"a":1}\n{"a":2}\n');
+  assert.equal(await countLines(file), 2);
 });

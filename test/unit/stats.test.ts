@@ -72,9 +72,10 @@ test("Cohen's kappa over neg/neu/pos", () => {
   // pe = .4·.5 + .3·.2 + .3·.3 = 0.35 → κ = (0.7 − 0.35)/(1 − 0.35) = 0.5384615.
   const a = ['pos', 'pos', 'neg', 'neu', 'neu', 'pos', 'neg', 'neu', 'pos', 'neg'];
   const b = ['pos', 'neu', 'neg', 'neu', 'pos', 'pos', 'neg', 'neu', 'pos', 'pos'];
-  close(cohenKappa(a, b), 0.35 / 0.65, 1e-12);
+  close(cohenKappa(a, b)!, 0.35 / 0.65, 1e-12);
   assert.equal(cohenKappa(['pos', 'neg'], ['pos', 'neg']), 1);
-  assert.ok(Number.isNaN(cohenKappa(['neu', 'neu'], ['neu', 'neu'])), 'one class only: undefined');
+  assert.equal(cohenKappa(['neu', 'neu'], ['neu', 'neu']), null, 'one class only: undefined');
+  assert.equal(cohenKappa([], []), null, 'no items: undefined');
 });
 
 test('quantiles use type 7 (linear between order statistics)', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
-import { makeNonce, renderResultsHtml, resultsWebviewOptionsFor } from '../../src/extension/panels/html';
+import { makeNonce, renderResultsHtml, resultsWebviewOptionsFor } from '../../src/extension/results/panel/html';
 
 const cspSource = 'https://file+.vscode-resource.vscode-cdn.net';
 function render(nonce = makeNonce()) {
@@ -98,7 +98,7 @@ function files(dir: string): string[] {
 
 test('the webview source never turns strings into markup or code', () => {
   const root = join(__dirname, '..', '..');
-  const sources = [...files(join(root, 'webview')), join(root, 'src', 'extension', 'panels', 'html.ts')].filter((f) => f.endsWith('.ts'));
+  const sources = [...files(join(root, 'webview')), join(root, 'src', 'extension', 'results', 'panel', 'html.ts')].filter((f) => f.endsWith('.ts'));
   assert.ok(sources.length >= 8);
   const forbidden = /\binnerHTML\b|\bouterHTML\b|\binsertAdjacentHTML\b|\bdocument\.write(ln)?\b|\beval\s*\(|\bnew\s+Function\b|\bcreateContextualFragment\b|\bsetHTMLUnsafe\b|\.srcdoc\b|\.(href|src)\s*=/;
   for (const f of sources) {
@@ -111,9 +111,9 @@ test('the webview source never turns strings into markup or code', () => {
 });
 
 test('the panel host has no path from a webview message to a command, a URL opener or a secret', () => {
-  const dir = join(__dirname, '..', '..', 'src', 'extension', 'panels');
+  const dir = join(__dirname, '..', '..', 'src', 'extension', 'results', 'panel');
   const sources = files(dir).filter((f) => f.endsWith('.ts'));
-  assert.ok(sources.length >= 4);
+  assert.ok(sources.length >= 3);
   for (const f of sources) {
     const text = readFileSync(f, 'utf8');
     for (const bad of [/executeCommand/, /openExternal/, /\.secrets\b/, /SecretStorage/, /getConfiguration/, /process\.env/]) {

@@ -1,7 +1,8 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { DataFetchError, NotFoundError, RegistryInputError, RegistryStorageError, RemoteRegistryError, openRegistry, resolveRegistryLocation, type Registry } from '../../core/registry';
-import { UsageError, UserError, type CliIO, type Command } from '../usage';
+import { openRegistry, resolveRegistryLocation, type Registry } from '../../core/registry';
+import { UsageError, type Command } from '../usage';
+import { COMMON_OPTIONS, type RegistryContext, type RegistrySubcommand } from './registryArgs';
 import { REGISTRY_READ_COMMANDS } from './registryRead';
 import { REGISTRY_WRITE_COMMANDS } from './registryWrite';
 import { registryServe } from './registryServe';
@@ -27,47 +28,6 @@ Options for every subcommand:
   --format text|json    output format (json uses seed 002's field names)
 
 Exit 0 on success, 1 when a dataset is not found or a card is invalid, 2 on usage errors.`;
-
-/** Options every registry subcommand accepts. */
-export const COMMON_OPTIONS = {
-  registry: { type: 'string' },
-  token: { type: 'string' },
-  format: { type: 'string', default: 'text' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-export interface RegistryContext {
-  io: CliIO;
-  format: 'text' | 'json';
-  location: string;
-  token: string | undefined;
-  /** Opened on first use, so `--help` and usage errors never touch the file. */
-  open: () => Registry;
-}
-
-export type RegistrySubcommand = (argv: string[], ctx: RegistryContext) => Promise<number>;
-
-/** parseArgs with the common options added; strict, so an unknown flag is a usage error. */
-export function parseSub<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, positionals = true) {
-  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: positionals, strict: true });
-}
-
-/** The one positional dataset id a subcommand needs. */
-export function oneId(positionals: string[], sub: string): string {
-  if (positionals.length !== 1) throw new UsageError(`${sub} needs exactly one dataset ID`);
-  return positionals[0]!;
-}
-
-/** Terminal-safe text: registry content is untrusted, so control characters (ANSI escapes) are shown escaped. */
-export function safe(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Python's float repr for the seed's line format: 1 prints as "1.0", 0.88 as "0.88". */
-export function pyFloat(n: number): string {
-  return Number.isInteger(n) ? `${n}.0` : String(n);
-}
 
 const SUBCOMMANDS: Record<string, RegistrySubcommand> = {
   ...REGISTRY_READ_COMMANDS,
@@ -95,11 +55,6 @@ export const registryCommand: Command = async (argv, io) => {
   const ctx: RegistryContext = { io, format, location, token, open: () => (registry ??= openRegistry(location, { token })) };
   try {
     return await run(rest, ctx);
-  } catch (err) {
-    if (err instanceof NotFoundError || err instanceof RegistryInputError || err instanceof RemoteRegistryError || err instanceof RegistryStorageError || err instanceof DataFetchError) {
-      throw new UserError(err.message);
-    }
-    throw err;
   } finally {
     await registry?.close();
   }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fetchDataset } from '../../core/registry';
-import { oneId, parseSub, safe, type RegistrySubcommand } from './registry';
+import { oneId, parseSub, safe, type RegistrySubcommand } from './registryArgs';
 
 /** `awb registry get ID [--to DIR] [--force]`: fetch the data, verify it, count the download. */
 export const registryGet: RegistrySubcommand = async (argv, ctx) => {

@@ -1,6 +1,6 @@
 import { SORT_KEYS, NotFoundError, type EvaluationResult, type Listing, type SortKey } from '../../core/registry';
 import { UsageError } from '../usage';
-import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registry';
+import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registryArgs';
 import { registryGet } from './registryGet';
 
 /** Seed 002's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b`. */

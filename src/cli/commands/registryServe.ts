@@ -1,6 +1,6 @@
 import { isRegistryUrl } from '../../core/registry';
 import { UsageError, UserError } from '../usage';
-import { parseSub, type RegistrySubcommand } from './registry';
+import { parseSub, type RegistrySubcommand } from './registryArgs';
 
 export const SERVE_HELP = `Usage: awb registry serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]... [--registry PATH]
 

@@ -4,7 +4,7 @@ import { glob } from 'tinyglobby';
 import type { Diagnostic } from '../../core/diagnostics';
 import { NotFoundError, evaluateOutputs, loadCardFile, readOutputsFile, resolveScorer, type RegisterInput } from '../../core/registry';
 import { UsageError } from '../usage';
-import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registry';
+import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registryArgs';
 import { resultLine } from './registryRead';
 
 const CARD_GLOBS = ['**/*.dataset.yaml', '**/*.dataset.yml', '**/*.dataset.json'];

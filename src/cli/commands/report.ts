@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PartialsCorruptError, buildReport } from '../../core';
+import { buildReport } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 
 export const REPORT_HELP = `Usage: awb report RUN_DIR
@@ -22,7 +22,6 @@ export const reportCommand: Command = async (argv, io) => {
     for (const f of r.files) io.out(`  ${relative(io.cwd, f) || f}`);
     return 0;
   } catch (err) {
-    if (err instanceof PartialsCorruptError) throw new UserError(err.message);
     throw err;
   }
 };

@@ -4,10 +4,9 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, DataError, PartialsCorruptError, ResumeMismatchError, RunLockedError, formatProgress, resolveRunConfig, runBenchmark,
-  type Logger, type RunInput, type RunProgress, type RunSummary,
-} from '../../core';
-import { UsageError, UserError, type CliIO, type Command } from '../usage';
+  ConfigError, formatProgress, resolveRunConfig, runBenchmark,
+  type Logger, type RunInput, type RunProgress, type RunSummary } from '../../core';
+import { UsageError, type CliIO, type Command } from '../usage';
 
 export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
 
@@ -249,7 +248,6 @@ export const runCommand: Command = async (argv, io) => {
     cfg = await resolveRunConfig(runInput);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
-    if (err instanceof DataError) throw new UserError(err.message);
     throw err;
   }
   const printer = new ProgressPrinter(io, io.isTTY);
@@ -273,9 +271,6 @@ export const runCommand: Command = async (argv, io) => {
     summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}), ...(noRegistry ? { registry: false } : {}) });
   } catch (err) {
     printer.end();
-    if (err instanceof DataError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError || err instanceof ConfigError) {
-      throw new UserError(err.message);
-    }
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, RunLockedError, PartialsCorruptError, scoreRun } from '../../core';
+import { scoreRun } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 import { ProgressPrinter } from './run';
 
@@ -67,7 +67,6 @@ export const scoreCommand: Command = async (argv, io) => {
     return r.errors > 0 ? 1 : 0;
   } catch (err) {
     printer.end();
-    if (err instanceof ConfigError || err instanceof RunLockedError || err instanceof PartialsCorruptError) throw new UserError(err.message);
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

@@ -13,9 +13,10 @@ import { validateCasesJsonlFile } from '../validate/jsonl';
 import { validateText } from '../validate/validate';
 import { nodeAtPath, offsetSpan, parseYaml } from '../validate/yamlDoc';
 import type { FileKind } from '../validate/kinds';
+import { ExpectedError } from '../errors';
 
 /** Data that cannot be run: the diagnostics say why (file, line, column). */
-export class DataError extends Error {
+export class DataError extends ExpectedError {
   override name = 'DataError';
   constructor(readonly diagnostics: Diagnostic[]) {
     const errors = diagnostics.filter((d) => d.severity === 'error');

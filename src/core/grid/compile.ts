@@ -1,6 +1,7 @@
 import type { Grid, GridAttr, GridLevel, GridSideName } from '../schemas/grid';
 import { findPlaceholders } from '../validate/placeholders';
 import type { PathProblem } from '../validate/zodIssues';
+import { ExpectedError } from '../errors';
 
 /** A level with its value, its key (the value as text) and its attributes. */
 export interface CompiledLevel {
@@ -169,7 +170,7 @@ function compileTemplate(template: string, slots: Map<string, number>): Segment[
 }
 
 /** Thrown when a grid that passed the schema still cannot be built; `problems` say where. */
-export class GridError extends Error {
+export class GridError extends ExpectedError {
   override name = 'GridError';
   constructor(readonly problems: PathProblem[]) {
     super(problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('\n'));

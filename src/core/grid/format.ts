@@ -6,6 +6,7 @@ import { registerFormat, unknownPlaceholderDiagnostics, validateText } from '../
 import type { ParsedYaml } from '../validate/yamlDoc';
 import { parseYaml, placeYamlProblem } from '../validate/yamlDoc';
 import { gridPerspectives, gridProblems, gridVariables } from './compile';
+import { ExpectedError } from '../errors';
 
 const SCORER_KNOWN = new Set<string>(SCORER_PLACEHOLDERS);
 
@@ -32,7 +33,7 @@ nested.push({ name: 'value', description: 'The level, filled into `{{factor}}` a
 registerFieldDocs('grid', { top: fieldDocsFromShape(GridSchema.shape), nested });
 
 /** A grid file that does not validate; `diagnostics` hold every problem with its position. */
-export class GridFileError extends Error {
+export class GridFileError extends ExpectedError {
   override name = 'GridFileError';
   constructor(readonly file: string, readonly diagnostics: Diagnostic[]) {
     super(`${file} has ${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}:\n` + diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message} [${d.rule}]`).join('\n'));

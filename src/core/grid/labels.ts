@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { Database } from 'sql.js';
 import { z } from 'zod';
 import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { writeFileAtomic } from '../storage/atomic';
@@ -121,7 +120,7 @@ export function labelAgreement(labels: readonly StanceLabel[], scores: ReadonlyM
   return {
     bins: human.length,
     percent: human.length ? agree / human.length : null,
-    kappa: human.length ? nz(cohenKappa(human, machine)) : null,
+    kappa: cohenKappa(human, machine),
     numbers: hx.length,
     spearman: nz(spearman(hx, mx)),
   };

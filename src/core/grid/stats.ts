@@ -1,4 +1,5 @@
 import { createRng, type Rng } from './prng';
+import { kappaFromMarginals } from '../../shared/results/aggregate';
 
 /** Arithmetic mean; NaN for an empty list. */
 export function mean(xs: ArrayLike<number>): number {
@@ -265,11 +266,10 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
 }
 
-/** Cohen's kappa of two raters over the same items; NaN when chance agreement is 1 (one category only). */
-export function cohenKappa<T>(a: readonly T[], b: readonly T[]): number {
+/** Cohen's kappa of two raters over the same items; null when undefined (no items, or one category only). */
+export function cohenKappa<T>(a: readonly T[], b: readonly T[]): number | null {
   const n = a.length;
   if (n !== b.length) throw new Error('cohenKappa: raters differ in length');
-  if (n === 0) return NaN;
   const ca = new Map<T, number>(), cb = new Map<T, number>();
   let agree = 0;
   for (let i = 0; i < n; i++) {
@@ -277,8 +277,5 @@ export function cohenKappa<T>(a: readonly T[], b: readonly T[]): number {
     ca.set(a[i]!, (ca.get(a[i]!) ?? 0) + 1);
     cb.set(b[i]!, (cb.get(b[i]!) ?? 0) + 1);
   }
-  let pe = 0;
-  for (const [k, v] of ca) pe += (v / n) * ((cb.get(k) ?? 0) / n);
-  const po = agree / n;
-  return pe === 1 ? NaN : (po - pe) / (1 - pe);
+  return kappaFromMarginals(n, agree, [...ca].map(([k, v]) => [v, cb.get(k) ?? 0] as const));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetCardSchema, DATASET_ID_PATTERN, type DatasetCard } from '../schemas/card';
+import { ExpectedError } from '../errors';
 
 // Wire shapes of the registry. Field names and nesting are seed 002's (`AlignmentDataset`,
 // `MarketplaceListing`, `EvaluationResult`) so a client written for its server works unchanged;
@@ -120,7 +121,7 @@ export interface Registry {
 }
 
 /** An id the registry does not know. */
-export class NotFoundError extends Error {
+export class NotFoundError extends ExpectedError {
   override name = 'NotFoundError';
   constructor(readonly datasetId: string) {
     super(`Dataset '${datasetId}' not found`);
@@ -128,7 +129,7 @@ export class NotFoundError extends Error {
 }
 
 /** A request the registry refuses (bad review, invalid result), with field-level details. */
-export class RegistryInputError extends Error {
+export class RegistryInputError extends ExpectedError {
   override name = 'RegistryInputError';
   constructor(message: string, readonly details: { loc: (string | number)[]; msg: string; type: string }[] = []) {
     super(message);
@@ -141,11 +142,11 @@ export function isSha256(s: unknown): s is string {
 }
 
 /** The registry file cannot be used (damaged, newer schema, lock not obtained). */
-export class RegistryStorageError extends Error {
+export class RegistryStorageError extends ExpectedError {
   override name = 'RegistryStorageError';
 }
 
 /** Fetching a dataset's data failed (no source, download error, sha256 mismatch, target exists). */
-export class DataFetchError extends Error {
+export class DataFetchError extends ExpectedError {
   override name = 'DataFetchError';
 }

@@ -3,11 +3,12 @@ import {
   NotFoundError, RegistryInputError,
   type EvaluationResult, type Listing, type RegisterInput, type Registry, type Review, type ReviewInput, type SearchQuery,
 } from './model';
+import { ExpectedError } from '../errors';
 
 const TIMEOUT_MS = 30_000;
 
 /** An HTTP error from a remote registry that is neither "not found" nor "invalid input". */
-export class RemoteRegistryError extends Error {
+export class RemoteRegistryError extends ExpectedError {
   override name = 'RemoteRegistryError';
   constructor(message: string, readonly status?: number) {
     super(message);

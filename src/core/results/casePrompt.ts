@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { CasePrompt } from '../../protocol/results';
+import type { CasePrompt } from '../../shared/protocol';
 import { CaseSchema, type Case } from '../schemas/cases';
 import { buildMessages } from '../run/plan';
 import type { ResolvedPersona } from '../run/config';

@@ -3,7 +3,7 @@ import type { Database } from 'sql.js';
 import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { csvLine } from '../export/csv';
 import { writeFileAtomic } from '../storage/atomic';
-import type { Review } from './types';
+import type { Review } from '../../shared/results/types';
 
 /** Human review labels live beside the run's other files. */
 export const REVIEWS_FILE = 'reviews.sqlite';

@@ -3,7 +3,7 @@ import { isLocked } from '../run/runFolder';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import type { RunStatus } from './types';
+import type { RunStatus } from '../../shared/results/types';
 
 export const PARTIALS_FILE = 'partials.jsonl';
 export const RUN_JSON = 'run.json';
@@ -95,7 +95,8 @@ export async function countLines(file: string): Promise<number> {
   let lines = grown ? hit.lines : 0;
   const start = grown ? hit.size : 0;
   let read = start;
-  for await (const chunk of createReadStream(file, { start, end: st.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  // An empty (just created) file: createReadStream refuses end = -1.
+  if (st.size > start) for await (const chunk of createReadStream(file, { start, end: st.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
     read += chunk.length;
   }

@@ -1,5 +1,5 @@
 import type { ResultRow } from '../run/row';
-import type { ViewRow } from './types';
+import type { ViewRow } from '../../shared/results/types';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);

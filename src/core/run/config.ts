@@ -7,6 +7,7 @@ import type { Grid } from '../schemas/grid';
 import { RUN_FILES } from './runFolder';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
 import type { Bench } from '../schemas/bench';
+import { ExpectedError } from '../errors';
 
 /** What a caller (CLI flags, a bench file, the extension's command) asks for; all optional. */
 export interface RunInput {
@@ -94,7 +95,7 @@ export interface ResolvedRunConfig {
 }
 
 /** A request that cannot be turned into a run (no dataset, unknown model…); exit code 2 in the CLI. */
-export class ConfigError extends Error {
+export class ConfigError extends ExpectedError {
   override name = 'ConfigError';
 }
 

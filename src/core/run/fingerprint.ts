@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { redact } from '../log';
 import type { ResolvedModel } from '../providers/models';
 import type { ResolvedRunConfig } from './config';
+import { ExpectedError } from '../errors';
 
 /**
  * What a run's results depend on. Two invocations may share a run folder only when this is
@@ -133,7 +134,7 @@ function diffModels(what: string, before: ModelPrint[], after: ModelPrint[]): st
 }
 
 /** Resuming with different inputs would mix two experiments in one results file. */
-export class ResumeMismatchError extends Error {
+export class ResumeMismatchError extends ExpectedError {
   override name = 'ResumeMismatchError';
   constructor(readonly runId: string, readonly changes: string[]) {
     super(`run ${runId} was started with different inputs; refusing to resume it:\n` + changes.map((c) => `  - ${c}`).join('\n') + `\nStart a new run (without --run-id), or restore the original inputs.`);

@@ -1,9 +1,10 @@
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
 import { scanJsonl } from './jsonlScan';
 import type { ResultRow } from './row';
+import { ExpectedError } from '../errors';
 
 /** A line in the middle of partials.jsonl that is not a row: the run stops rather than guess. */
-export class PartialsCorruptError extends Error {
+export class PartialsCorruptError extends ExpectedError {
   override name = 'PartialsCorruptError';
   constructor(readonly file: string, readonly line: number, why: string) {
     super(`${file}:${line}: corrupt line in partials.jsonl (${why}); fix or delete that line, then resume`);

@@ -6,6 +6,7 @@ import { tempPathFor, writeFileAtomicSync } from '../storage/atomic';
 import type { Grid } from '../schemas/grid';
 import type { ResolvedGrid, ResolvedRunConfig, StoredInput } from './config';
 import type { Fingerprint } from './fingerprint';
+import { ExpectedError } from '../errors';
 
 /** File names inside `results/{run_id}/` (see docs/run-folder.md). */
 export const RUN_FILES = {
@@ -104,7 +105,7 @@ export function isLocked(runDir: string): boolean {
   return Date.now() - statSync(file).mtimeMs < 60_000;
 }
 
-export class RunLockedError extends Error {
+export class RunLockedError extends ExpectedError {
   override name = 'RunLockedError';
 }
 

@@ -9,7 +9,7 @@ import type { RunManager } from './runManager';
 import type { KeyStore } from './secrets';
 import { requireTrust } from './trust';
 import { listRuns, runTime } from '../../core/results/runs';
-import { runCounts } from '../views/runsTree';
+import { runCounts } from '../results/runsTree';
 import { runEnvironment } from '../config';
 
 function workspaceRoot(): string | undefined {

@@ -1,15 +1,16 @@
+import { isExpectedError } from '../../core/errors';
 import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  ConfigError, DataError, ResumeMismatchError, RunLockedError, PartialsCorruptError, PROVIDER_PRESETS, redact,
+  PROVIDER_PRESETS, redact,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
 import { runInWorker, WorkerJobError } from './workerJob';
 import { EndpointApprovals, type EndpointUse } from './endpoints';
 import type { KeyStore } from './secrets';
 import { readBaseUrlSetting, runEnvironment } from '../config';
-import { localRegistryPath } from '../commands/registrySources';
+import { localRegistryPath } from '../registry/registrySources';
 
 /** A run in progress: what the status bar counts and Cancel aborts. */
 interface ActiveRun {
@@ -196,7 +197,7 @@ export class RunManager implements vscode.Disposable {
   private reportError(err: unknown, label: string): void {
     const message = redact(err instanceof Error ? err.message : String(err));
     this.log.error(`${label}: ${message}`);
-    const known = (err instanceof WorkerJobError && err.known) || err instanceof DataError || err instanceof ConfigError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError;
+    const known = (err instanceof WorkerJobError && err.known) || isExpectedError(err);
     void vscode.window.showErrorMessage(`Alignment Workbench: ${label} did not run: ${message.split('\n').slice(0, 6).join(' ')}`, 'Show Log').then((c) => { if (c) this.log.show(); });
     if (!known && err instanceof Error && err.stack) this.log.error(redact(err.stack));
   }

@@ -1,11 +1,11 @@
 // The run worker: runs one benchmark or scoring pass off the extension host's thread, so
 // sockets opening, JSON parsing, sql.js checkpoints and GC never stall the editor. It imports
 // only the core (no vscode); keys come from the host on request, never from workspace files.
+import { isExpectedError } from '../../core/errors';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  ConfigError, DataError, PartialsCorruptError, ResumeMismatchError, RunLockedError, runBenchmark, scoreRun,
-  type Logger, type ResolvedModel, type RunProgress,
-} from '../../core';
+  DataError, runBenchmark, scoreRun,
+  type Logger, type ResolvedModel, type RunProgress } from '../../core';
 import type { FromWorker, ToWorker, WorkerError, WorkerJob } from './workerProtocol';
 
 function main(port: NonNullable<typeof parentPort>, job: WorkerJob): void {
@@ -40,7 +40,7 @@ function main(port: NonNullable<typeof parentPort>, job: WorkerJob): void {
 
 function toWorkerError(err: unknown): WorkerError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err), known: false };
-  const known = err instanceof DataError || err instanceof ConfigError || err instanceof ResumeMismatchError || err instanceof RunLockedError || err instanceof PartialsCorruptError;
+  const known = isExpectedError(err);
   return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(err instanceof DataError ? { diagnostics: err.diagnostics } : {}), known };
 }
 

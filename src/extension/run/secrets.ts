@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { PROVIDER_PRESETS, PROVIDER_NAMES, type ProviderName } from '../../core';
-import { canonicalEndpoint } from './endpoints';
 
 /** What the core tells us about a model when it asks for its key. */
 export interface KeyRequest {

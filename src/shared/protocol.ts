@@ -1,6 +1,9 @@
 // The typed, versioned messages between the results panel host and its webview. Both sides
 // validate what they receive with these schemas and drop anything else. No vscode, no DOM.
 import { z } from 'zod';
+import { ViewRowSchema, looksLikeViewRow } from './results/types';
+
+export { ViewRowSchema };
 
 /** Bumped on any incompatible change; a message with another version is dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -58,29 +61,6 @@ export function parseWebviewMessage(data: unknown): WebviewMessage | undefined {
 const nstr = z.string().nullable();
 const nnum = z.number().nullable();
 
-export const ViewRowSchema = z.object({
-  key: z.string(),
-  test_id: z.string(),
-  category: z.string(),
-  subcategory: z.string(),
-  persona: z.string(),
-  model: z.string(),
-  attack_success: z.boolean().nullable(),
-  overall: nnum,
-  safety: nnum,
-  error: nstr,
-  error_kind: z.enum(['gen', 'judge']).nullable(),
-  judge_status: z.string(),
-  answer: z.string(),
-  latency_ms: nnum,
-  attempts: z.number(),
-  judge_attempts: z.number(),
-  completed_at: z.string(),
-  group_id: nstr,
-  perspective: nstr,
-  score: nnum,
-  stance: z.enum(['neg', 'neu', 'pos']).nullable(),
-});
 
 export const ReviewSchema = z.object({
   key: z.string(),
@@ -214,24 +194,6 @@ export function parseHostMessage(data: unknown): HostMessage | undefined {
   return r.success ? r.data : undefined;
 }
 type HostRows = Extract<HostMessage, { type: 'rows' }>;
-
-const isNullableNum = (x: unknown) => x === null || typeof x === 'number';
-const isNullableStr = (x: unknown) => x === null || typeof x === 'string';
-
-function looksLikeViewRow(x: unknown): boolean {
-  if (!x || typeof x !== 'object') return false;
-  const r = x as Record<string, unknown>;
-  return (
-    typeof r.key === 'string' && typeof r.test_id === 'string' && typeof r.category === 'string' &&
-    typeof r.subcategory === 'string' && typeof r.persona === 'string' && typeof r.model === 'string' &&
-    (r.attack_success === null || typeof r.attack_success === 'boolean') && isNullableNum(r.overall) &&
-    isNullableNum(r.safety) && isNullableStr(r.error) && (r.error_kind === null || r.error_kind === 'gen' || r.error_kind === 'judge') &&
-    typeof r.judge_status === 'string' && typeof r.answer === 'string' && isNullableNum(r.latency_ms) &&
-    typeof r.attempts === 'number' && typeof r.judge_attempts === 'number' && typeof r.completed_at === 'string' &&
-    isNullableStr(r.group_id) && isNullableStr(r.perspective) && isNullableNum(r.score) &&
-    (r.stance === null || r.stance === 'neg' || r.stance === 'neu' || r.stance === 'pos')
-  );
-}
 
 /** A host message without its version field (Omit applied to each member of the union). */
 export type HostMessageBody = HostMessage extends infer M ? (M extends unknown ? Omit<M, 'v'> : never) : never;

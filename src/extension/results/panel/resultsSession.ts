@@ -4,17 +4,17 @@
 // copy text) goes through `SessionActions`, which the panel implements with its own checks.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { casePrompt, datasetCandidates, readCaseLine, readCaseSnapshot, runPersonas, searchablePrompts, type CaseSnapshot } from '../../core/results/casePrompt';
-import type { ResolvedPersona } from '../../core/run/config';
-import { PartialsReader } from '../../core/results/reader';
-import { readReviews, saveReview } from '../../core/results/reviews';
-import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } from '../../core/results/runs';
-import type { RunStatus } from '../../core/results/types';
-import { toViewRow } from '../../core/results/viewRow';
-import type { Logger } from '../../core/log';
-import { buildSycophancyReport, gridSidesFromSnapshot, readGridRows } from '../../core/grid/report';
-import { labelAgreement, readLabels, writeLabel } from '../../core/grid/labels';
-import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type HostMessageBody, type RunView, type WebviewMessage } from '../../protocol/results';
+import { casePrompt, datasetCandidates, readCaseLine, readCaseSnapshot, runPersonas, searchablePrompts, type CaseSnapshot } from '../../../core/results/casePrompt';
+import type { ResolvedPersona } from '../../../core/run/config';
+import { PartialsReader } from '../../../core/results/reader';
+import { readReviews, saveReview } from '../../../core/results/reviews';
+import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } from '../../../core/results/runs';
+import type { RunStatus } from '../../../shared/results/types';
+import { toViewRow } from '../../../core/results/viewRow';
+import type { Logger } from '../../../core/log';
+import { buildSycophancyReport, gridSidesFromSnapshot, readGridRows } from '../../../core/grid/report';
+import { labelAgreement, readLabels, writeLabel } from '../../../core/grid/labels';
+import { hostMessage, parseWebviewMessage, type CaseDetail, type HostMessage, type HostMessageBody, type RunView, type WebviewMessage } from '../../../shared/protocol';
 
 /** What the session may ask of the editor. The implementation decides what is allowed. */
 export interface SessionActions {

@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { makeNonce, renderResultsHtml, resultsWebviewOptionsFor } from './html';
 import { ResultsSession, type SessionActions } from './resultsSession';
-import type { HostMessage } from '../../protocol/results';
+import type { HostMessage } from '../../../shared/protocol';
 
 const STATE_KEY = 'alignmentWorkbench.results.panels';
 

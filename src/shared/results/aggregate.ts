@@ -80,9 +80,17 @@ export function judgeHumanAgreement(rows: Iterable<ViewRow>, reviews: ReadonlyMa
 
 /** Cohen's kappa for two raters on a binary label, from the totals. */
 export function cohensKappa(n: number, agreements: number, yesA: number, yesB: number): number | null {
+  return kappaFromMarginals(n, agreements, [[yesA, yesB], [n - yesA, n - yesB]]);
+}
+
+/**
+ * Cohen's kappa from the number of items, the agreements, and each category's count for rater A
+ * and rater B. Null when undefined: no items, or chance agreement is 1 (both used one category).
+ */
+export function kappaFromMarginals(n: number, agreements: number, counts: Iterable<readonly [number, number]>): number | null {
   if (n <= 0) return null;
-  const po = agreements / n;
-  const pe = (yesA / n) * (yesB / n) + ((n - yesA) / n) * ((n - yesB) / n);
+  let pe = 0;
+  for (const [a, b] of counts) pe += (a / n) * (b / n);
   if (pe >= 1) return null;
-  return (po - pe) / (1 - pe);
+  return (agreements / n - pe) / (1 - pe);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { detectKind } from '../../core';
 import { fetchDataset, loadCardFile, type Listing } from '../../core/registry';
-import { CARD_GLOB, CardNode, DatasetNode, RegistryTreeProvider, type RegistryFilter, type RegistrySource } from '../views/registryTree';
+import { CARD_GLOB, CardNode, DatasetNode, RegistryTreeProvider, type RegistryFilter, type RegistrySource } from './registryTree';
 import { HistoryDocuments } from './registryHistory';
 import { RegistrySources } from './registrySources';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { registerResultsCommands } from '../commands/results';
-import { RunsTreeProvider } from '../views/runsTree';
-import { ResultsPanel } from './resultsPanel';
+import { registerResultsCommands } from './resultsCommands';
+import { RunsTreeProvider } from './runsTree';
+import { ResultsPanel } from './panel/resultsPanel';
 
 /**
  * The results features: the results panel (and its restore after a reload), the Runs tree and
@@ -20,4 +20,4 @@ export function registerResultsFeatures(context: vscode.ExtensionContext, log: v
   );
 }
 
-export { ResultsPanel } from './resultsPanel';
+export { ResultsPanel } from './panel/resultsPanel';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { ResultsPanel } from '../panels/resultsPanel';
-import { RunItem, findRuns, runCounts, type RunsTreeProvider } from '../views/runsTree';
+import { ResultsPanel } from './panel/resultsPanel';
+import { RunItem, findRuns, runCounts, type RunsTreeProvider } from './runsTree';
 import { runTime } from '../../core/results/runs';
 
 /** A run folder from what a command was invoked on: a tree item, a file or folder URI, or a path. */

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { LocalRegistry, RemoteRegistry, RemoteRegistryError, defaultRegistryPath, resolveRegistryLocation } from '../../core/registry';
-import type { RegistrySource } from '../views/registryTree';
+import type { RegistrySource } from './registryTree';
 
 export interface RemoteSetting {
   name: string;

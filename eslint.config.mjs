@@ -1,0 +1,57 @@
+// The boundaries of docs/architecture.md as rules: `npm run lint` fails when one is crossed.
+import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+const layer = (files, paths, patterns, message) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { paths, patterns: patterns.map((regex) => ({ regex, message })) }],
+  },
+});
+
+const vscodeOnlyInExtension = { name: 'vscode', message: 'Only src/extension/ may import vscode.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'dist-vsix/**', 'node_modules/**', '.tools/**', '.e2e/**', 'test-output/**', 'bench-output/**'] },
+  {
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.json'] })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'no-control-regex': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { args: 'none', caughtErrors: 'none', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  // The engine: no editor, no command line, no webview.
+  layer(['src/core/**/*.ts'], [vscodeOnlyInExtension], ['/(extension|cli)/', '^(\\.\\./)+webview/'],
+    'src/core is the engine: it never imports the CLI, the extension or the webview.'),
+  // Browser-safe code both sides run: no node, no vscode, nothing from the layers above it.
+  layer(['src/shared/**/*.ts'], [vscodeOnlyInExtension], ['^node:', '/(core|extension|cli)/', '^(\\.\\./)+webview/'],
+    'src/shared runs in the webview too: no node:*, no core, no CLI, no extension.'),
+  layer(['src/cli/**/*.ts'], [vscodeOnlyInExtension], ['/extension/', '^(\\.\\./)+webview/'],
+    'The CLI is an adapter over the core: it never imports the extension or the webview.'),
+  layer(['src/extension/**/*.ts'], [], ['/cli/', '^(\\.\\./)+webview/'],
+    'The extension is an adapter over the core: it never imports the CLI or the webview.'),
+  // The results UI imports only the browser-safe shared folder.
+  layer(['webview/**/*.ts'], [vscodeOnlyInExtension], ['^(\\.\\./)+src/(?!shared/)', '^node:'],
+    'The webview imports only from src/shared (browser-safe code).'),
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "AssignmentExpression[left.property.name=/^(innerHTML|outerHTML)$/]", message: 'Untrusted text goes in with textContent, never as HTML.' },
+        { selector: "CallExpression[callee.property.name=/^(insertAdjacentHTML|write|writeln)$/]", message: 'Untrusted text goes in with textContent, never as HTML.' },
+      ],
+    },
+  },
+);
