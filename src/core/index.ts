@@ -24,7 +24,7 @@ export { type Logger, type LogLevel, noopLogger, teeLogger, redactingLogger, red
 export { resolveRunConfig, newRunId, storedInput, ConfigError, type RunInput, type ResolvedRunConfig, type ResolvedPersona } from './run/config';
 export { runBenchmark, type RunOptions } from './run/runner';
 export { resumeCommand } from './run/dryRun';
-export { formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
+export { fmtDuration, formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
 export { readRunJson, isLocked, RUN_FILES, RunLockedError, type RunJson, type RunStatus, type RunCounts } from './run/runFolder';
 export { ResumeMismatchError, diffFingerprints, type Fingerprint } from './run/fingerprint';
 export { PartialsCorruptError, scanPartials, rowIsDone } from './run/partials';

@@ -4,8 +4,9 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, formatProgress, resolveRunConfig, runBenchmark,
-  type Logger, type RunInput, type RunProgress, type RunSummary } from '../../core';
+  ConfigError, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
+  type Logger, type RunInput, type RunProgress, type RunSummary,
+} from '../../core';
 import { UsageError, type CliIO, type Command } from '../usage';
 
 export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
@@ -260,7 +261,7 @@ export const runCommand: Command = async (argv, io) => {
       controller.abort();
     } else {
       printer.end();
-      io.err(`awb run: forced exit; resume with: awb run --run-id ${cfg.runId}${relative(io.cwd, cfg.outDir) === 'results' ? '' : ` --out ${cfg.outDir}`}`);
+      io.err(`awb run: forced exit; resume with: ${resumeCommand(cfg)}`);
       process.exit(130);
     }
   };

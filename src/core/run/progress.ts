@@ -54,7 +54,8 @@ export interface RunSummary {
   dryRun?: { cases: number; keys: number; alreadyDone: number; generationRequests: number; judgeRequests: number; missingKeys: string[] };
 }
 
-function fmtDuration(s: number): string {
+/** A duration as `1h05m`, `3m07s` or `42s`; `?` when unknown. */
+export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
   s = Math.max(0, Math.round(s));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  PROVIDER_PRESETS, redact,
+  PROVIDER_PRESETS, fmtDuration, redact,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
 import { runInWorker, WorkerJobError } from './workerJob';
@@ -30,9 +30,7 @@ function coreLogger(channel: vscode.LogOutputChannel, prefix: string): Logger {
 }
 
 function eta(s: number | undefined): string {
-  if (s === undefined || !Number.isFinite(s)) return '';
-  s = Math.round(s);
-  return s >= 3600 ? ` · ETA ${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? ` · ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` · ETA ${s}s`;
+  return s === undefined || !Number.isFinite(s) ? '' : ` · ETA ${fmtDuration(s)}`;
 }
 
 /** The message of a progress notification: done/total, errors, rate and time left. */
