@@ -7,6 +7,7 @@ import { reportCommand } from './commands/report';
 import { gridCommand } from './commands/grid';
 import { labelsCommand } from './commands/labels';
 import { registryCommand } from './commands/registry';
+import { serveMockCommand } from './commands/serveMock';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -20,6 +21,7 @@ Commands:
   grid build FILE       build a sycophancy grid's cases (.cases.jsonl)
   labels export RUN     write a run's human stance labels as CSV and JSONL
   registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
+  serve-mock            a local OpenAI-compatible server with canned answers: try a run with no key
 
 Run "awb <command> --help" for a command's options.`;
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   grid: gridCommand,
   labels: labelsCommand,
   registry: registryCommand,
+  'serve-mock': serveMockCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
