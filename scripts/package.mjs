@@ -43,11 +43,8 @@ export function packageVsix({ out = DEFAULT_VSIX, skipBuild = false } = {}) {
 
   const vsce = join(dirname(createRequire(join(repoRoot, 'package.json')).resolve('@vscode/vsce/package.json')), 'vsce');
   const args = [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', out];
-  // vsce wants a LICENSE file next to the manifest and would otherwise prompt.
-  if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => existsSync(join(repoRoot, f)))) {
-    console.log('[package] no LICENSE file; packaging with --skip-license');
-    args.push('--skip-license');
-  }
+  // vsce packages LICENSE (Apache-2.0, as package.json says); without one it would prompt.
+  if (!existsSync(join(repoRoot, 'LICENSE'))) throw new Error('LICENSE is missing: the VSIX must carry its licence');
   mkdirSync(dirname(out), { recursive: true });
   run(process.execPath, args);
   return { vsix: out, bytes: statSync(out).size };
