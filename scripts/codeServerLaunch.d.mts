@@ -3,3 +3,6 @@ export declare function codeServerCommands(profile: { entry: string; configFile:
   install(vsix: string): string[];
   serve(port: number, folder: string, trusted: boolean): string[];
 };
+export declare const START_SETTINGS: Record<string, unknown>;
+export declare const CODE_SERVER_NOISE: RegExp[];
+export declare function filterCodeServerOutput(noise?: RegExp[]): import('node:stream').Transform;

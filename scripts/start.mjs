@@ -2,12 +2,24 @@
 // `npm start`: build and package the extension, then run it in a local VS Code (code-server) with
 // `examples/` open. Open the printed URL in a browser; Ctrl+C stops the server.
 //
-//   node scripts/start.mjs [--port 8080] [--folder examples] [--trusted] [--skip-build]
+//   node scripts/start.mjs [--port 8080] [--folder examples] [--untrusted] [--skip-build]
+//                          [--profile DIR] [--demo] [--verbose]
 //
-// The profile (settings, installed extension, UI state) lives in .tools/start-profile/ and
-// survives restarts. The server listens on 127.0.0.1 only, without auth.
+// --port        first port to try on 127.0.0.1 (the next free one is taken)
+// --folder      the folder to open (default examples/)
+// --untrusted   open in Restricted Mode (validation only). By default the folder is trusted: you
+//               asked to open it. --trusted is accepted and is the default.
+// --skip-build  reuse dist-vsix/alignment-workbench.vsix when it exists
+// --profile     the editor profile (settings, installed extension); default .tools/start-profile/
+// --demo        no key, no network: start `awb serve-mock`, run examples/local.bench.yaml with the
+//               CLI, then open the editor with the run in the Runs view (`npm run demo`)
+// --verbose     show all of code-server's output (by default its known noise is filtered out)
+//
+// The editor's extension host inherits this process's environment: OPENAI_API_KEY,
+// OPENAI_BASE_URL and each provider's key variable set in this shell reach the extension.
+// The server listens on 127.0.0.1 only, without auth.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageVsix, DEFAULT_VSIX } from './package.mjs';
 import { editorToolPaths, node24Env, setupEditorTools } from './setupEditorTools.mjs';
-import { codeServerCommands, OFFLINE_GALLERY } from './codeServerLaunch.mjs';
+import { codeServerCommands, filterCodeServerOutput, OFFLINE_GALLERY, START_SETTINGS } from './codeServerLaunch.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -25,7 +37,10 @@ const opt = (name) => {
 };
 const firstPort = Number(opt('--port') ?? 8080);
 const folder = resolve(repoRoot, opt('--folder') ?? 'examples');
-const trusted = argv.includes('--trusted');
+const trusted = !argv.includes('--untrusted');
+const demo = argv.includes('--demo');
+const verbose = argv.includes('--verbose');
+const MOCK_PORT = 7357;
 
 function log(msg) {
   console.log(`[start] ${msg}`);
@@ -59,12 +74,50 @@ function healthy(url) {
   });
 }
 
+/** Waits for a child's stdout to print a line matching `re`; rejects if it exits first. */
+function waitForLine(child, re, what, ms) {
+  return new Promise((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms / 1000} s`)), ms);
+    child.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`${what} exited (${code})`));
+    });
+  });
+}
+
+/** `--demo`: the mock server on 127.0.0.1:7357, then `awb run local.bench.yaml` in the folder. */
+async function runDemoBenchmark(env) {
+  const cli = join(repoRoot, 'dist', 'cli.js');
+  const bench = join(folder, 'local.bench.yaml');
+  if (!existsSync(bench)) throw new Error(`--demo runs ${bench}, which does not exist`);
+  if (!(await portFree(MOCK_PORT))) {
+    log(`port ${MOCK_PORT} is taken: using the mock server already running there (awb serve-mock)`);
+  } else {
+    log(`starting the mock model server (awb serve-mock) on http://127.0.0.1:${MOCK_PORT}/v1`);
+    mock = spawn(process.execPath, [cli, 'serve-mock', '--port', String(MOCK_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await waitForLine(mock, /OPENAI_BASE_URL=/, 'awb serve-mock', 20_000);
+  }
+  log('running local.bench.yaml against it (awb run local.bench.yaml)');
+  const run = spawnSync(process.execPath, [cli, 'run', 'local.bench.yaml'], { cwd: folder, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`awb run local.bench.yaml failed (exit ${run.status ?? run.signal}); run it yourself to see why`);
+}
+
 const paths = editorToolPaths(repoRoot);
-const profile = join(paths.tools, 'start-profile');
+const profile = resolve(repoRoot, opt('--profile') ?? join(paths.tools, 'start-profile'));
 const userDataDir = join(profile, 'user-data');
 const extensionsDir = join(profile, 'extensions');
 const tmp = mkdtempSync(join(tmpdir(), 'awb-start-'));
 let server;
+let mock;
 let stopping = false;
 
 function cleanup() {
@@ -92,6 +145,10 @@ async function stop(code = 0) {
     await exited;
     clearTimeout(timer);
   }
+  if (mock?.pid && mock.exitCode === null) {
+    log('stopping the mock server');
+    mock.kill('SIGTERM');
+  }
   cleanup();
   process.exit(code);
 }
@@ -112,23 +169,15 @@ try {
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   const settings = join(userDataDir, 'User', 'settings.json');
-  if (!existsSync(settings)) {
-    // First start only; later edits in the UI are kept.
-    writeFileSync(
-      settings,
-      JSON.stringify(
-        {
-          'telemetry.telemetryLevel': 'off',
-          'workbench.startupEditor': 'none',
-          'extensions.autoUpdate': false,
-          'extensions.autoCheckUpdates': false,
-          'update.mode': 'none',
-        },
-        null,
-        2,
-      ),
-    );
+  // Our defaults fill in what the profile lacks; what you changed in the UI is kept.
+  let current = {};
+  try {
+    current = existsSync(settings) ? JSON.parse(readFileSync(settings, 'utf8')) : {};
+  } catch {
+    log(`${settings} is not plain JSON; leaving it as it is`);
+    current = null;
   }
+  if (current) writeFileSync(settings, JSON.stringify({ ...START_SETTINGS, ...current }, null, 2));
   const commands = codeServerCommands({ entry: paths.codeServerEntry, configFile: join(tmp, 'code-server.yaml'), userDataDir, extensionsDir });
   const env = {
     ...node24Env(paths),
@@ -136,6 +185,8 @@ try {
     EXTENSIONS_GALLERY: process.env.EXTENSIONS_GALLERY ?? OFFLINE_GALLERY,
   };
   delete env.npm_config_nodedir;
+
+  if (demo) await runDemoBenchmark(env);
 
   log('installing the VSIX into the start profile');
   const install = spawnSync(paths.node, commands.install(DEFAULT_VSIX), {
@@ -149,7 +200,11 @@ try {
   const url = `http://127.0.0.1:${port}/`;
   const args = commands.serve(port, folder, trusted);
   // Own process group: Ctrl+C reaches us, and we end the server and its children together.
-  server = spawn(paths.node, args, { env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  server = spawn(paths.node, args, { env, stdio: ['ignore', verbose ? 'inherit' : 'pipe', verbose ? 'inherit' : 'pipe'], detached: true });
+  if (!verbose) {
+    server.stdout.pipe(filterCodeServerOutput()).pipe(process.stdout);
+    server.stderr.pipe(filterCodeServerOutput()).pipe(process.stderr);
+  }
   server.on('exit', (code, signal) => {
     if (!stopping) {
       log(`code-server exited (${code ?? signal})`);
@@ -164,6 +219,8 @@ try {
   }
   log('');
   log(`Alignment Workbench is running. Open: ${url}?folder=${encodeURI(folder)}`);
+  if (demo) log(`The run is in the Alignment Workbench view under Runs: click it to open its results. The mock server stays up at http://127.0.0.1:${MOCK_PORT}/v1 for more runs (Run Benchmark on local.bench.yaml).`);
+  if (!trusted) log('Restricted Mode: validation works; running needs trust (Manage Workspace Trust).');
   log('Ctrl+C to stop.');
 } catch (e) {
   console.error(`[start] ${e instanceof Error ? e.message : e}`);

@@ -34,9 +34,18 @@ export function activate(context: vscode.ExtensionContext): void {
   registerGridPreview(context, log);
   registerResultsFeatures(context, log);
   registerRegistryView(context, log);
+  if (vscode.workspace.getConfiguration('alignmentWorkbench').get<boolean>('showViewOnStartup')) {
+    void vscode.commands.executeCommand('workbench.view.extension.alignmentWorkbench').then(undefined, (e: unknown) => log.warn(`could not show the view: ${String(e)}`));
+  }
 
   context.subscriptions.push(
     vscode.commands.registerCommand('alignmentWorkbench.showLog', () => log.show()),
+    // The walkthrough's "Open local.bench.yaml": the try-out benchmark that runs against `awb serve-mock`.
+    vscode.commands.registerCommand('alignmentWorkbench.walkthrough.openLocalBench', async () => {
+      const [found] = await vscode.workspace.findFiles('**/local.bench.yaml', '**/node_modules/**', 1);
+      if (found) await vscode.window.showTextDocument(found);
+      else void vscode.window.showInformationMessage('Alignment Workbench: local.bench.yaml is in the repository\'s examples/ folder; open that folder (npm start does) to try it.');
+    }),
     vscode.commands.registerCommand('alignmentWorkbench.validateWorkspace', async () => {
       const n = await diagnostics.validateWorkspace();
       void vscode.window.showInformationMessage(`Alignment Workbench: validated ${n} dataset file(s).`);

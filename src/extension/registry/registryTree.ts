@@ -187,12 +187,23 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     if (!node) {
       await this.ready;
       const cards = await vscode.workspace.findFiles(CARD_GLOB, CARD_EXCLUDE, 2000);
-      return [...this.sources().map((s) => new SourceNode(s)), new CardsNode(cards.length)];
+      const sources = this.sources();
+      // Nothing anywhere: an empty tree, so the view's welcome content says what to do next.
+      if (!this.filter && cards.length === 0 && sources.length === 1 && !sources[0]!.remote && (await this.isEmpty(sources[0]!))) return [];
+      return [...sources.map((s) => new SourceNode(s)), new CardsNode(cards.length)];
     }
     if (node instanceof SourceNode) return this.sourceChildren(node.source);
     if (node instanceof CategoryNode) return node.listings.map((l) => new DatasetNode(node.source, l));
     if (node instanceof CardsNode) return this.cardChildren();
     return [];
+  }
+
+  private async isEmpty(source: RegistrySource): Promise<boolean> {
+    try {
+      return (await source.registry.search({ query: '', min_quality: 0 })).length === 0;
+    } catch {
+      return false; // the source node shows the error
+    }
   }
 
   private async sourceChildren(source: RegistrySource): Promise<RegistryNode[]> {
