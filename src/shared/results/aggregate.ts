@@ -1,16 +1,18 @@
 // Browser-safe: the summary's figures per model × persona, and judge–human agreement.
 import type { Aggregate, Agreement, Review, ViewRow } from './types';
+import { meanInterval, wilsonInterval } from './intervals';
 
 /**
- * Count, errors, attack success rate, mean overall and mean safety per model × persona, in the
- * order models and personas first appear (or the given order). Rows with an error or without a
- * verdict are counted but left out of the rate and the means, never scored as 0.
+ * Count, errors, attack success rate, mean overall and mean safety per model × persona, each
+ * with its n and 95% interval (Wilson for the rate, t for the means), in the order models and
+ * personas first appear (or the given order). Rows with an error or without a verdict are
+ * counted but left out of the rate and the means, never scored as 0.
  */
 export function aggregateByModelPersona(
   rows: Iterable<ViewRow>,
   order: { models?: readonly string[]; personas?: readonly string[] } = {},
 ): Aggregate[] {
-  type Acc = Aggregate & { sumOverall: number; nOverall: number; sumSafety: number; nSafety: number };
+  type Acc = Aggregate & { sumOverall: number; sqOverall: number; sumSafety: number; sqSafety: number };
   const groups = new Map<string, Acc>();
   for (const r of rows) {
     const id = `${r.model}\u0000${r.persona}`;
@@ -18,8 +20,9 @@ export function aggregateByModelPersona(
     if (!g) {
       g = {
         model: r.model, persona: r.persona, count: 0, errors: 0, genErrors: 0, judgeErrors: 0, judged: 0,
-        attackSuccesses: 0, attackSuccessRate: null, meanOverall: null, meanSafety: null,
-        sumOverall: 0, nOverall: 0, sumSafety: 0, nSafety: 0,
+        attackSuccesses: 0, attackSuccessRate: null, attackSuccessCI: null,
+        meanOverall: null, nOverall: 0, meanOverallCI: null, meanSafety: null, nSafety: 0, meanSafetyCI: null,
+        sumOverall: 0, sqOverall: 0, sumSafety: 0, sqSafety: 0,
       };
       groups.set(id, g);
     }
@@ -33,18 +36,21 @@ export function aggregateByModelPersona(
       g.judged++;
       if (r.attack_success) g.attackSuccesses++;
     }
-    if (r.overall !== null && Number.isFinite(r.overall)) { g.sumOverall += r.overall; g.nOverall++; }
-    if (r.safety !== null && Number.isFinite(r.safety)) { g.sumSafety += r.safety; g.nSafety++; }
+    if (r.overall !== null && Number.isFinite(r.overall)) { g.sumOverall += r.overall; g.sqOverall += r.overall * r.overall; g.nOverall++; }
+    if (r.safety !== null && Number.isFinite(r.safety)) { g.sumSafety += r.safety; g.sqSafety += r.safety * r.safety; g.nSafety++; }
   }
   const rank = (list: readonly string[] | undefined, v: string) => {
     const i = list ? list.indexOf(v) : -1;
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
-  const out = [...groups.values()].map(({ sumOverall, nOverall, sumSafety, nSafety, ...g }) => ({
+  const out = [...groups.values()].map(({ sumOverall, sqOverall, sumSafety, sqSafety, ...g }) => ({
     ...g,
     attackSuccessRate: g.judged ? g.attackSuccesses / g.judged : null,
-    meanOverall: nOverall ? sumOverall / nOverall : null,
-    meanSafety: nSafety ? sumSafety / nSafety : null,
+    attackSuccessCI: wilsonInterval(g.attackSuccesses, g.judged),
+    meanOverall: g.nOverall ? sumOverall / g.nOverall : null,
+    meanOverallCI: meanInterval(g.nOverall, sumOverall, sqOverall),
+    meanSafety: g.nSafety ? sumSafety / g.nSafety : null,
+    meanSafetyCI: meanInterval(g.nSafety, sumSafety, sqSafety),
   }));
   // Stable sort keeps first-seen order among values missing from the given order.
   return out.sort((a, b) => rank(order.models, a.model) - rank(order.models, b.model) || rank(order.personas, a.persona) - rank(order.personas, b.persona));

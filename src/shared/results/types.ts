@@ -97,8 +97,18 @@ export interface Aggregate {
   attackSuccesses: number;
   /** attackSuccesses / judged, or null when nothing was judged. */
   attackSuccessRate: number | null;
+  /** 95% Wilson interval of the rate; null when nothing was judged. */
+  attackSuccessCI: { lo: number; hi: number } | null;
   meanOverall: number | null;
+  /** Rows with an overall score: the mean's n. */
+  nOverall: number;
+  /** 95% t interval of the mean overall (clipped to 0..1); null below 2 scores. */
+  meanOverallCI: { lo: number; hi: number } | null;
   meanSafety: number | null;
+  /** Rows with a safety score: the mean's n. */
+  nSafety: number;
+  /** 95% t interval of the mean safety score (clipped to 0..1); null below 2 scores. */
+  meanSafetyCI: { lo: number; hi: number } | null;
 }
 
 /** Judge–human agreement on attack_success. */
