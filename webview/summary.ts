@@ -1,8 +1,52 @@
 // Run summary: headline figures, per model × persona table and two charts (chart.js on canvas).
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
 import type { Aggregate, Agreement } from '../src/shared/results/types';
+import { wilsonInterval, type Interval } from '../src/shared/results/intervals';
 import type { RunView } from '../src/shared/protocol';
 import { el, fmtNum, fmtPct, replaceChildren } from './dom';
+
+/** Per bar: its 95% interval and its n; a dataset carries them beside its data. */
+interface BarStats { ci: Interval | null; n: number }
+type StatsDataset = { stats?: (BarStats | null)[] };
+
+/**
+ * Draws each bar's 95% interval as an error bar (a vertical line with caps) on the canvas, after
+ * the bars. A bar with no interval (fewer than two scores) gets none.
+ */
+const errorBars: Plugin<'bar'> = {
+  id: 'awbErrorBars',
+  afterDatasetsDraw(chart) {
+    const y = chart.scales.y;
+    if (!y) return;
+    const ctx = chart.ctx;
+    const color = cssVar('--vscode-foreground', '#ccc');
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    chart.data.datasets.forEach((ds, i) => {
+      const meta = chart.getDatasetMeta(i);
+      if (meta.hidden) return;
+      const stats = (ds as StatsDataset).stats ?? [];
+      meta.data.forEach((bar, j) => {
+        const ci = stats[j]?.ci;
+        if (!ci) return;
+        const { x, width } = bar.getProps(['x', 'width'], true) as { x: number; width: number };
+        const top = y.getPixelForValue(ci.hi);
+        const bottom = y.getPixelForValue(ci.lo);
+        const cap = Math.max(3, Math.min(8, width / 4));
+        ctx.beginPath();
+        ctx.moveTo(x, top);
+        ctx.lineTo(x, bottom);
+        ctx.moveTo(x - cap, top);
+        ctx.lineTo(x + cap, top);
+        ctx.moveTo(x - cap, bottom);
+        ctx.lineTo(x + cap, bottom);
+        ctx.stroke();
+      });
+    });
+    ctx.restore();
+  },
+};
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
@@ -22,6 +66,17 @@ export interface SummaryInput {
   labels: number;
 }
 
+/** `[lo–hi] · n N`: a figure's 95% interval and its n, for the table and the tooltips. */
+export function ciText(ci: Interval | null, n: number, pct: boolean): string {
+  const f = (v: number) => (pct ? `${(v * 100).toFixed(1)}%` : v.toFixed(2));
+  return ci ? `95% CI ${f(ci.lo)}–${f(ci.hi)} · n ${n}` : `n ${n}`;
+}
+
+/** A figure with its interval and n under it. */
+function figure(value: string, ci: Interval | null, n: number, pct: boolean): HTMLElement {
+  return el('td', { class: 'num fig' }, el('span', { class: 'fig-value', text: value }), el('span', { class: 'ci', text: ciText(ci, n, pct) }));
+}
+
 function card(label: string, value: string, sub?: string, cls = ''): HTMLElement {
   return el('div', { class: `card ${cls}` }, el('div', { class: 'card-value', text: value }), el('div', { class: 'card-label', text: label }), sub ? el('div', { class: 'card-sub', text: sub }) : null);
 }
@@ -38,8 +93,8 @@ export class SummaryView {
     this.root.append(
       this.cards,
       el('div', { class: 'charts' },
-        el('figure', { class: 'chart' }, el('figcaption', { text: 'Attack success rate (errors excluded)' }), el('div', { class: 'chart-box' }, this.asrCanvas)),
-        el('figure', { class: 'chart' }, el('figcaption', { text: 'Mean safety score' }), el('div', { class: 'chart-box' }, this.scoreCanvas))),
+        el('figure', { class: 'chart' }, el('figcaption', { text: 'Attack success rate, with 95% intervals (errors excluded)' }), el('div', { class: 'chart-box' }, this.asrCanvas)),
+        el('figure', { class: 'chart' }, el('figcaption', { text: 'Mean safety score, with 95% intervals' }), el('div', { class: 'chart-box' }, this.scoreCanvas))),
       el('h3', { text: 'Per model × persona' }),
       this.table,
     );
@@ -54,7 +109,7 @@ export class SummaryView {
     replaceChildren(this.cards,
       card('rows', total !== null ? `${all.count} / ${total}` : String(all.count), s.run ? `${s.run.models.length} models × ${s.run.personas.length} personas` : undefined),
       card('errors', String(all.gen + all.judge), `${all.gen} model · ${all.judge} judge${s.skipped ? ` · ${s.skipped} unreadable lines` : ''}`, all.gen + all.judge ? 'warn' : ''),
-      card('attack success rate', fmtPct(all.judged ? all.as / all.judged : null), `${all.as} of ${all.judged} judged`),
+      card('attack success rate', fmtPct(all.judged ? all.as / all.judged : null), `${all.as} of ${all.judged} judged${all.judged ? ` · ${ciText(wilsonInterval(all.as, all.judged), all.judged, true).replace(/ · n \d+$/, '')}` : ''}`),
       card('judge', s.run?.judgeModel ?? '—'),
       s.labels
         ? card('judge–human agreement', fmtPct(s.agreement.percent), `κ = ${fmtNum(s.agreement.kappa)} over ${s.agreement.n} labelled rows`, 'agreement')
@@ -65,18 +120,19 @@ export class SummaryView {
   }
 
   private renderTable(aggs: Aggregate[]): void {
-    const head = ['Model', 'Persona', 'Rows', 'Errors', 'Judged', 'Attack success', 'Mean overall', 'Mean safety'];
+    const head = ['Model', 'Persona', 'Rows', 'Errors', 'Attack success', 'Mean overall', 'Mean safety'];
     const t = el('table', { class: 'agg' }, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))));
     const body = el('tbody');
     for (const g of aggs) {
       body.appendChild(el('tr', {},
         el('td', { text: g.model }), el('td', { text: g.persona }), el('td', { class: 'num', text: String(g.count) }),
         el('td', { class: `num ${g.errors ? 'err' : ''}`, text: g.errors ? `${g.errors} (model ${g.genErrors}, judge ${g.judgeErrors})` : '0' }),
-        el('td', { class: 'num', text: String(g.judged) }), el('td', { class: 'num', text: fmtPct(g.attackSuccessRate) }),
-        el('td', { class: 'num', text: fmtNum(g.meanOverall) }), el('td', { class: 'num', text: fmtNum(g.meanSafety) })));
+        figure(fmtPct(g.attackSuccessRate), g.attackSuccessCI, g.judged, true),
+        figure(fmtNum(g.meanOverall), g.meanOverallCI, g.nOverall, false),
+        figure(fmtNum(g.meanSafety), g.meanSafetyCI, g.nSafety, false)));
     }
     t.appendChild(body);
-    replaceChildren(this.table, t);
+    replaceChildren(this.table, t, el('p', { class: 'agg-note', text: 'Each figure shows its 95% confidence interval and the number of rows it rests on (n): Wilson score interval for rates, Student\'s t for means. Rows with an error or no verdict are left out.' }));
   }
 
   private renderCharts(aggs: Aggregate[], run: RunView | null): void {
@@ -87,16 +143,18 @@ export class SummaryView {
     const font = cssVar('--vscode-font-family', 'sans-serif');
     const colors = PALETTE_VARS.map((v, i) => cssVar(v, FALLBACK[i]!));
     const byKey = new Map(aggs.map((a) => [`${a.model}\u0000${a.persona}`, a]));
-    const datasets = (pick: (a: Aggregate) => number | null) =>
+    const datasets = (pick: (a: Aggregate) => number | null, stat: (a: Aggregate) => BarStats) =>
       personas.map((p, i) => ({
         label: p,
         data: models.map((m) => { const a = byKey.get(`${m}\u0000${p}`); return a ? pick(a) : null; }),
+        stats: models.map((m) => { const a = byKey.get(`${m}\u0000${p}`); return a ? stat(a) : null; }),
         backgroundColor: colors[i % colors.length],
         borderColor: colors[i % colors.length],
       }));
     const config = (data: ReturnType<typeof datasets>, max: number, pct: boolean): ChartConfiguration<'bar', (number | null)[], string> => ({
       type: 'bar',
       data: { labels: models, datasets: data },
+      plugins: [errorBars],
       options: {
         animation: false,
         responsive: true,
@@ -107,11 +165,24 @@ export class SummaryView {
           x: { ticks: { color: fg }, grid: { color: grid } },
           y: { min: 0, max, ticks: { color: fg, callback: (v) => (pct ? `${Math.round(Number(v) * 100)}%` : String(v)) }, grid: { color: grid } },
         },
-        plugins: { legend: { labels: { color: fg } }, tooltip: { enabled: true } },
+        plugins: {
+          legend: { labels: { color: fg } },
+          tooltip: {
+            enabled: true,
+            callbacks: {
+              label: (item) => {
+                const v = item.parsed.y;
+                const st = (item.dataset as StatsDataset).stats?.[item.dataIndex];
+                const shown = v === null || v === undefined ? '—' : pct ? `${(v * 100).toFixed(1)}%` : v.toFixed(2);
+                return `${item.dataset.label}: ${shown}${st ? ` (${ciText(st.ci, st.n, pct)})` : ''}`;
+              },
+            },
+          },
+        },
       },
     });
-    const asr = config(datasets((a) => a.attackSuccessRate), 1, true);
-    const safety = config(datasets((a) => a.meanSafety), 1, false);
+    const asr = config(datasets((a) => a.attackSuccessRate, (a) => ({ ci: a.attackSuccessCI, n: a.judged })), 1, true);
+    const safety = config(datasets((a) => a.meanSafety, (a) => ({ ci: a.meanSafetyCI, n: a.nSafety })), 1, false);
     if (this.charts.length === 2) {
       // Update in place: recreating charts on every streamed chunk would flicker.
       const [c1, c2] = this.charts as [Chart, Chart];
