@@ -10,7 +10,10 @@ export const ROW_HEIGHT = 26;
 interface Column {
   id: SortColumn;
   label: string;
+  /** The CSS grid width when the column is not sized to its content. */
   width: string;
+  /** Sized to its longest value (and its header), within these pixel bounds. */
+  fit?: { min: number; max: number };
   value(r: ViewRow, review: Review | undefined): string;
   cls?(r: ViewRow, review: Review | undefined): string;
 }
@@ -20,24 +23,67 @@ const reviewText = (rv: Review | undefined) =>
   !rv ? '' : rv.verdict === 'override' ? `override: ${rv.attack_success ? 'succeeded' : 'resisted'}` : rv.verdict;
 
 export const COLUMNS: Column[] = [
-  { id: 'test_id', label: 'Test id', width: 'minmax(110px, 1.2fr)', value: (r) => r.test_id },
-  { id: 'model', label: 'Model', width: 'minmax(90px, 1fr)', value: (r) => r.model },
-  { id: 'persona', label: 'Persona', width: 'minmax(90px, 1fr)', value: (r) => r.persona },
-  { id: 'category', label: 'Category', width: 'minmax(70px, .8fr)', value: (r) => r.category },
-  { id: 'subcategory', label: 'Subcategory', width: 'minmax(70px, .8fr)', value: (r) => r.subcategory },
+  { id: 'test_id', label: 'Test id', width: 'minmax(110px, 1.2fr)', fit: { min: 60, max: 260 }, value: (r) => r.test_id },
+  { id: 'model', label: 'Model', width: 'minmax(90px, 1fr)', fit: { min: 60, max: 240 }, value: (r) => r.model },
+  { id: 'persona', label: 'Persona', width: 'minmax(90px, 1fr)', fit: { min: 60, max: 240 }, value: (r) => r.persona },
+  { id: 'category', label: 'Category', width: 'minmax(70px, .8fr)', fit: { min: 60, max: 200 }, value: (r) => r.category },
+  { id: 'subcategory', label: 'Subcategory', width: 'minmax(70px, .8fr)', fit: { min: 60, max: 220 }, value: (r) => r.subcategory },
   { id: 'attack_success', label: 'Attack', width: '86px', value: (r) => verdict(r.attack_success),
     cls: (r) => (r.attack_success === null ? 'v-none' : r.attack_success ? 'v-fail' : 'v-pass') },
   { id: 'overall', label: 'Overall', width: '72px', value: (r) => fmtNum(r.overall), cls: () => 'num' },
   { id: 'safety', label: 'Safety', width: '68px', value: (r) => fmtNum(r.safety), cls: () => 'num' },
-  { id: 'error', label: 'Error', width: 'minmax(60px, .8fr)', value: (r) => (r.error_kind ? `${r.error_kind === 'gen' ? 'model' : 'judge'}: ${r.error}` : ''),
+  { id: 'error', label: 'Error', width: 'minmax(60px, .8fr)', fit: { min: 50, max: 360 }, value: (r) => (r.error_kind ? `${r.error_kind === 'gen' ? 'model' : 'judge'}: ${r.error}` : ''),
     cls: (r) => (r.error_kind ? 'err' : '') },
-  { id: 'review', label: 'Review', width: '96px', value: (_r, rv) => reviewText(rv) },
-  { id: 'answer', label: 'Answer', width: 'minmax(160px, 3fr)', value: (r) => (r.answer.length > 300 ? r.answer.slice(0, 300) : r.answer).replace(/\s+/g, ' ') },
+  { id: 'review', label: 'Review', width: '96px', fit: { min: 56, max: 160 }, value: (_r, rv) => reviewText(rv) },
+  { id: 'answer', label: 'Answer', width: 'minmax(200px, 1fr)', value: (r) => (r.answer.length > 300 ? r.answer.slice(0, 300) : r.answer).replace(/\s+/g, ' ') },
 ];
 
 export const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
 /** Sum of the columns' minimum widths: below it the table scrolls sideways. */
 export const MIN_WIDTH = COLUMNS.reduce((a, c) => a + Number(/(\d+)px/.exec(c.width)?.[1] ?? 80), 0);
+
+/** Rows scanned for the longest values; above it, rows evenly spread over the table. */
+const FIT_SAMPLE = 20_000;
+/** Cell padding (6px each side) plus room for the header's sort arrow. */
+const CELL_PAD = 14;
+const SORT_ARROW = 16;
+
+/**
+ * Grid columns sized to their content: each fitted column as wide as its longest value or its
+ * header (within its bounds), so short columns (an empty Error, a persona slug) take no more than
+ * they need and the answer gets the rest. `measure` gives a string's width in pixels.
+ */
+export function fitColumns(rows: readonly ViewRow[], reviews: ReadonlyMap<string, Review>, measure: (text: string) => number): { template: string; minWidth: number } {
+  const longest = COLUMNS.map(() => new Map<number, string>());
+  const step = Math.max(1, Math.ceil(rows.length / FIT_SAMPLE));
+  for (let i = 0; i < rows.length; i += step) {
+    const r = rows[i]!;
+    const rv = reviews.get(r.key);
+    COLUMNS.forEach((c, ci) => {
+      if (!c.fit) return;
+      const v = c.value(r, rv);
+      const top = longest[ci]!;
+      // Keep a few candidates by length: width is not length in a proportional font.
+      if (v && !top.has(v.length)) {
+        top.set(v.length, v);
+        if (top.size > 6) top.delete(Math.min(...top.keys()));
+      }
+    });
+  }
+  let minWidth = 0;
+  const widths = COLUMNS.map((c, ci) => {
+    if (!c.fit) {
+      minWidth += Number(/(\d+)px/.exec(c.width)?.[1] ?? 80);
+      return c.width;
+    }
+    let w = measure(c.label) + SORT_ARROW;
+    for (const v of longest[ci]!.values()) w = Math.max(w, measure(v));
+    const px = Math.round(Math.min(c.fit.max, Math.max(c.fit.min, w + CELL_PAD)));
+    minWidth += px;
+    return `${px}px`;
+  });
+  return { template: widths.join(' '), minWidth };
+}
 
 export interface TableCallbacks {
   onSelect(key: string): void;
@@ -103,6 +149,7 @@ export class TableView {
     this.rows = rows;
     this.order = order;
     this.reviews = reviews;
+    this.fit();
     this.virtualizer.setOptions({ ...this.virtualizer.options, count: order.length });
     this.virtualizer._willUpdate();
     this.draw();
@@ -122,8 +169,34 @@ export class TableView {
     }
   }
 
+  private measureCtx: CanvasRenderingContext2D | null | undefined;
+  private fitted = '';
+
+  /** A string's width in the cells' font; about 7 px a character where no canvas measures. */
+  private measure = (text: string): number => {
+    if (this.measureCtx === undefined && this.root.isConnected) {
+      const font = getComputedStyle(this.header.children[0] as HTMLElement).font;
+      if (font) {
+        try { this.measureCtx = document.createElement('canvas').getContext('2d'); } catch { this.measureCtx = null; }
+        if (this.measureCtx) this.measureCtx.font = font.replace(/\b(600|bold)\b/, '400');
+      }
+    }
+    return this.measureCtx ? this.measureCtx.measureText(text).width : text.length * 7;
+  };
+
+  /** Sizes the columns to the rows' content (see {@link fitColumns}). */
+  private fit(): void {
+    const { template, minWidth } = fitColumns(this.rows, this.reviews, this.measure);
+    if (template === this.fitted) return;
+    this.fitted = template;
+    this.root.style.setProperty('--cols', template);
+    this.root.style.setProperty('--minw', `${minWidth + 200}px`);
+  }
+
   /** Re-measures after the table became visible (a hidden tab has no size). */
   remeasure(): void {
+    this.measureCtx = undefined;
+    this.fit();
     this.virtualizer._willUpdate();
     this.virtualizer.measure();
     this.draw();
