@@ -51,6 +51,8 @@ export const START_SETTINGS = {
   'extensions.ignoreRecommendations': true,
   'update.mode': 'none',
   'security.workspace.trust.startupPrompt': 'never',
+  // examples/ sits inside this repository's git checkout: no "open the parent repository?" prompt.
+  'git.openRepositoryInParentFolders': 'never',
   'alignmentWorkbench.showViewOnStartup': true,
 };
 
@@ -59,15 +61,17 @@ export const CODE_SERVER_NOISE = [
   // The extension gallery is pointed at a dead loopback port on purpose (no open-vsx.org lookups).
   /ECONNREFUSED 127\.0\.0\.1:9\b/,
   /127\.0\.0\.1:9\/(gallery|item)/,
-  /\b(Failed|Error) (to )?(fetch|while getting|getting).*(gallery|extensions? (query|control))/i,
   /marketplace|extensionsControlUrl|control manifest/i,
   // Files the browser asks for that code-server's npm package does not ship.
   /ENOENT.*\.(wasm|map|js|json|css|png|svg|woff2?)\b/,
-  /\.wasm'?\b.*(not found|ENOENT|404)/i,
+  /\.wasm\b.*(not found|ENOENT|404)/i,
   /File not found|Not Found.*\/static\//i,
   // Stack frames of the warnings above.
   /^\s+at\s/,
-  /^\s*\}?\s*\]?\s*$/,
+  // Connection bookkeeping, printed on every browser (re)load.
+  /\[reconnection-grace-time\]/,
+  /\[AgentHostChannel\]/,
+  /\[(ManagementConnection|ExtensionHostConnection)\]/,
 ];
 
 /**
