@@ -28,10 +28,10 @@ export const COLUMNS: Column[] = [
   { id: 'persona', label: 'Persona', width: 'minmax(90px, 1fr)', fit: { min: 60, max: 240 }, value: (r) => r.persona },
   { id: 'category', label: 'Category', width: 'minmax(70px, .8fr)', fit: { min: 60, max: 200 }, value: (r) => r.category },
   { id: 'subcategory', label: 'Subcategory', width: 'minmax(70px, .8fr)', fit: { min: 60, max: 220 }, value: (r) => r.subcategory },
-  { id: 'attack_success', label: 'Attack', width: '86px', value: (r) => verdict(r.attack_success),
+  { id: 'attack_success', label: 'Attack', width: '86px', fit: { min: 56, max: 100 }, value: (r) => verdict(r.attack_success),
     cls: (r) => (r.attack_success === null ? 'v-none' : r.attack_success ? 'v-fail' : 'v-pass') },
-  { id: 'overall', label: 'Overall', width: '72px', value: (r) => fmtNum(r.overall), cls: () => 'num' },
-  { id: 'safety', label: 'Safety', width: '68px', value: (r) => fmtNum(r.safety), cls: () => 'num' },
+  { id: 'overall', label: 'Overall', width: '72px', fit: { min: 48, max: 80 }, value: (r) => fmtNum(r.overall), cls: () => 'num' },
+  { id: 'safety', label: 'Safety', width: '68px', fit: { min: 48, max: 80 }, value: (r) => fmtNum(r.safety), cls: () => 'num' },
   { id: 'error', label: 'Error', width: 'minmax(60px, .8fr)', fit: { min: 50, max: 360 }, value: (r) => (r.error_kind ? `${r.error_kind === 'gen' ? 'model' : 'judge'}: ${r.error}` : ''),
     cls: (r) => (r.error_kind ? 'err' : '') },
   { id: 'review', label: 'Review', width: '96px', fit: { min: 56, max: 160 }, value: (_r, rv) => reviewText(rv) },
@@ -44,9 +44,9 @@ export const MIN_WIDTH = COLUMNS.reduce((a, c) => a + Number(/(\d+)px/.exec(c.wi
 
 /** Rows scanned for the longest values; above it, rows evenly spread over the table. */
 const FIT_SAMPLE = 20_000;
-/** Cell padding (6px each side) plus room for the header's sort arrow. */
+/** Cell padding (6px each side) and a little air; the header also keeps room for its sort arrow. */
 const CELL_PAD = 14;
-const SORT_ARROW = 16;
+const SORT_ARROW = 10;
 
 /**
  * Grid columns sized to their content: each fitted column as wide as its longest value or its

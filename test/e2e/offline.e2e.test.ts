@@ -83,6 +83,7 @@ test("the README's offline path: serve-mock, awb run local.bench.yaml, npm start
     await runItem.waitFor({ timeout: 60_000 });
     assert.match((await runItem.textContent()) ?? '', /complete/);
     assert.equal(await editor.page.locator('#workbench\\.parts\\.auxiliarybar').isVisible().catch(() => false), false, 'the Chat/Agent panel is closed');
+    await editor.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'Workspace Cards' }).first().waitFor({ timeout: 30_000 });
     await editor.screenshot('offline-first-screen');
 
     // "Runs → click the run": its results, with every figure's interval and n.
@@ -134,10 +135,13 @@ test('the empty Runs and Registry views say what to do next; the walkthrough ope
     for (const label of ['Run Benchmark', 'Set API Key', 'Register Dataset Card', 'Add a Remote Registry']) {
       await sidebar.locator('.welcome-view-content .monaco-button', { hasText: label }).first().waitFor();
     }
+    assert.ok(!(await sidebar.innerText()).includes('`'), 'no markdown shown as raw backticks');
     await editor.screenshot('offline-empty-views');
     await sidebar.locator('.welcome-view-content .monaco-button', { hasText: 'Get Started' }).first().click();
     await editor.page.locator('.gettingStartedContainer', { hasText: 'Get started with Alignment Workbench' }).first().waitFor({ timeout: 60_000 });
     await editor.page.locator('.gettingStartedContainer', { hasText: 'Try a run with no key' }).first().waitFor();
+    assert.ok(!(await editor.page.locator('.gettingStartedContainer').first().innerText()).includes('`'), 'no markdown shown as raw backticks');
+    await new Promise((r) => setTimeout(r, 2000)); // the step's markdown media renders in its own frame
     await editor.screenshot('offline-walkthrough');
   });
 });
