@@ -145,9 +145,11 @@ async function stop(code = 0) {
     await exited;
     clearTimeout(timer);
   }
-  if (mock?.pid && mock.exitCode === null) {
+  if (mock?.pid && mock.exitCode === null && mock.signalCode === null) {
     log('stopping the mock server');
+    const gone = new Promise((r) => mock.once('exit', r));
     mock.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
   }
   cleanup();
   process.exit(code);

@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { START_SETTINGS } from '../../scripts/codeServerLaunch.mjs';
-import { REPO_ROOT, withEditor, type Editor } from './harness';
+import { ensureVsix, REPO_ROOT, SCREENSHOT_DIR, withEditor, type Editor } from './harness';
 
 /** The README's "same by hand, in two terminals" block: command → its words. */
 function readmeOfflineSteps(): string[] {
@@ -144,4 +145,61 @@ test('the empty Runs and Registry views say what to do next; the walkthrough ope
     await new Promise((r) => setTimeout(r, 2000)); // the step's markdown media renders in its own frame
     await editor.screenshot('offline-walkthrough');
   });
+});
+
+test('`npm run demo` (start.mjs --demo): the mock, a run of local.bench.yaml, the editor on it; the run opens in the results view; Ctrl+C stops it all', { timeout: 600_000 }, async (t) => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.demo, 'node scripts/start.mjs --demo');
+  assert.match(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), /npm install && npm run demo/);
+  assert.ok(await portFree(7357), 'port 7357 is free');
+  await ensureVsix();
+  // The demo as the README runs it, on a copy of examples/ and a fresh profile (--folder, --profile).
+  const home = mkdtempSync(join(tmpdir(), 'awb-e2e-demo-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const examples = join(home, 'examples');
+  cpSync(join(REPO_ROOT, 'examples'), examples, { recursive: true, filter: (src) => !/[\\/]results([\\/]|$)/.test(src.slice(join(REPO_ROOT, 'examples').length)) });
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '', AWB_REGISTRY: join(home, 'registry.sqlite') };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_TEST_CONTEXT;
+  const demo = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'start.mjs'), '--demo', '--skip-build', '--folder', examples, '--profile', join(home, 'profile'), '--port', '8600'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  demo.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  demo.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+  t.after(async () => { if (demo.exitCode === null) { demo.kill('SIGINT'); await exited; } });
+  const deadline = Date.now() + 300_000;
+  let url: string | undefined;
+  while (!url && Date.now() < deadline && demo.exitCode === null) {
+    url = /Open: (http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+)/.exec(out)?.[1];
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(url, `the demo printed the URL to open:\n${out}`);
+  assert.match(out, /complete — 90\/90 done, 0 errors, 0 judge errors/);
+  assert.doesNotMatch(out, /ECONNREFUSED|\[ManagementConnection\]|\n\s*\n\s*\n/, 'no code-server noise, no runs of blank lines');
+
+  const req = createRequire(join(REPO_ROOT, 'package.json'));
+  const { chromium } = req('playwright-core') as typeof import('playwright-core');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(url!);
+  const runItem = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: /complete · 90\/90/ }).first();
+  await runItem.waitFor({ timeout: 120_000 });
+  await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'Workspace Cards' }).first().waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'demo-first-screen.png') });
+  await runItem.click();
+  let frame: Frame | undefined;
+  for (let i = 0; i < 240 && !frame; i++) {
+    for (const f of page.frames()) if (await f.locator('#app .card-value', { hasText: '90 / 90' }).count().catch(() => 0)) frame = f;
+    if (!frame) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(frame, 'the results view shows the run');
+  await frame.locator('canvas').first().waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'demo-results-summary.png') });
+  await browser.close();
+
+  demo.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.ok(await portFree(7357), 'the mock server stopped with the demo');
 });
