@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COLUMNS, fitColumns } from '../../webview/table';
-import type { ViewRow } from '../../src/core/results/types';
+import type { ViewRow } from '../../src/shared/results/types';
 
 const measure = (s: string) => s.length * 7;
 
