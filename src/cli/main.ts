@@ -1,5 +1,6 @@
 import { isExpectedError } from '../core/errors';
 import { UsageError, UserError, type CliIO, type Command } from './usage';
+import { ioMessage, isIoError } from '../core/validate/fileCheck';
 import { validateCommand } from './commands/validate';
 import { runCommand } from './commands/run';
 import { scoreCommand } from './commands/score';
@@ -51,6 +52,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return 2;
     }
     if (err instanceof UserError || isExpectedError(err)) { io.err(`awb ${name}: ${err.message}`); return 1; }
+    // A file the command cannot read or write (permissions, a folder, a full disk): say which and why, no stack.
+    if (isIoError(err)) { io.err(`awb ${name}: ${err.path ? `${err.path}: ` : ''}${ioMessage(err)}`); return 1; }
     io.err(`awb ${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     return 1;
   }

@@ -13,6 +13,7 @@ export { validateCasesJsonlFile, JsonlDocumentValidator } from './validate/jsonl
 export { parseYaml, nodeAtPath, offsetSpan, placeYamlProblem, MAX_YAML_BYTES, MAX_YAML_ALIASES } from './validate/yamlDoc';
 export { findPlaceholders, renderTemplate } from './validate/placeholders';
 export { readLines } from './validate/lineReader';
+export { fileProblem, ioMessage, isIoError } from './validate/fileCheck';
 export * from "./run/row";
 export * from './language/assist';
 export * from './language/fieldDocs';

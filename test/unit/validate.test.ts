@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateFile, validateText, JsonlDocumentValidator, type Diagnostic } from '../../src/core';
+import { parseYaml, validateFile, validateText, JsonlDocumentValidator, type Diagnostic } from '../../src/core';
 import { main } from '../../src/cli/main';
 
 const FIX = join(__dirname, 'fixtures', 'validate');
@@ -53,16 +53,13 @@ test('a multibyte character split across read chunks decodes correctly', async (
   const lines: string[] = [];
   let size = 0;
   for (let i = 0; size < 2.5 * 1024 * 1024; i++) {
-    const l = JSON.stringify({ id: `c${i}`, category: 'é🙂', conversation: 'naïve 🙂 '.repeat(i % 7), expected_safe_behavior: 'ok' });
+    const l = JSON.stringify({ id: `c${i}`, category: 'é🙂', conversation: 'naïve 🙂 '.repeat(1 + (i % 7)), expected_safe_behavior: 'ok' });
     lines.push(l);
     size += Buffer.byteLength(l) + 1;
   }
   writeFileSync(file, lines.join('\n') + '\n');
-  const seen: unknown[] = [];
-  const ds = await validateFile(file);
-  assert.deepEqual(ds.filter((d) => d.rule === 'encoding'), []);
-  assert.equal(ds.length, lines.filter((l) => l.includes('"conversation":""')).length, 'only empty conversations are errors');
-  void seen;
+  // Every line is valid: a character cut in two by a chunk boundary would be an encoding error.
+  assert.deepEqual(await validateFile(file), []);
 });
 
 test('a line over 10 MB is rejected without loading it', async () => {
@@ -158,4 +155,52 @@ test('a missing file is an error naming it', async () => {
   const a = io();
   assert.equal(await main(['validate', 'nope.cases.jsonl'], a.io), 1);
   assert.match(a.out[0]!, /^nope.cases.jsonl:1:1: error: file not found \[missing-file\]/);
+});
+
+test('a line over 10 MB reports its whole length in bytes, however many reads it spans', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'awb-'));
+  const file = join(dir, 'long.cases.jsonl');
+  const good = '{"id":"a","category":"s","conversation":"hi","expected_safe_behavior":"r"}\n';
+  const long = '{"id":"x","conversation":"' + 'a'.repeat(25 * 1024 * 1024 + 7) + '"}';
+  writeFileSync(file, good + long + '\n' + good.replace('"a"', '"b"') + long);
+  const ds = await validateFile(file);
+  assert.deepEqual(at(ds), ['2:1 line-too-long', '4:1 line-too-long']);
+  for (const d of ds) assert.equal(d.message, `line is ${Buffer.byteLength(long)} bytes, over the 10 MB limit for one case`);
+});
+
+test('a key given twice in one JSON object is an error at the second one', async () => {
+  const line = '{"id":"a","category":"s","conversation":"hi","category":"t","expected_safe_behavior":"r","metadata":{"k":1,"k":2}}';
+  const ds = await validateText('/x/dup.cases.jsonl', `${line}\n{"id":"b","category":"s","conversation":"say \\"x\\": and \\"y\\":","expected_safe_behavior":"r"}\n`);
+  assert.deepEqual(at(ds), ['1:46 duplicate-key', '1:108 duplicate-key']);
+  assert.equal(line.slice(ds[0]!.column - 1, ds[0]!.endColumn - 1), '"category"');
+  assert.match(ds[0]!.message, /duplicate key "category" in one object: only the last value would be used/);
+  assert.equal(line.slice(ds[1]!.column - 1, ds[1]!.endColumn - 1), '"k"');
+});
+
+test('YAML with thousands of anchors and aliases is refused before parsing, whatever kind they are', () => {
+  let y = 'a:\n';
+  for (let i = 0; i < 10_000; i++) y += `  k${i}: &a${i} v\n`;
+  y += 'b:\n';
+  for (let i = 0; i < 10_000; i++) y += `  - *a${i}\n`;
+  const r = parseYaml('/x/anchors.cases.yaml', y);
+  assert.equal(r.value, undefined);
+  assert.deepEqual(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.rule}`), ['1:1 too-many-anchors']);
+  assert.match(r.diagnostics[0]!.message, /20000 anchors and aliases \(&name, \*name\), over the limit of 1000/);
+  // `*` and `&` inside quoted text are not anchors: a long file of such text still parses.
+  let text = '';
+  for (let i = 0; i < 2000; i++) text += `- id: c${i}\n  note: "an *emphasis* & more, don't [stop"\n`;
+  const ok = parseYaml('/x/text.cases.yaml', text);
+  assert.deepEqual(ok.diagnostics, []);
+  assert.equal((ok.value as unknown[]).length, 2000);
+});
+
+test('YAML nested deeper than 64 levels is an error at the line, also through block nesting and aliases', () => {
+  let block = '';
+  for (let i = 0; i < 70; i++) block += `${' '.repeat(i)}k:\n`;
+  const r = parseYaml('/x/deep.cases.yaml', block + ' '.repeat(70) + '1\n');
+  assert.deepEqual(r.diagnostics.map((d) => `${d.line} ${d.rule}`), ['65 too-deep']);
+  let aliased = 'a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n';
+  for (let i = 1; i < 8; i++) aliased += `a${i}: &a${i} [[[[[[[[[[*a${i - 1}]]]]]]]]]]\n`;
+  const viaAliases = parseYaml('/x/aliases.cases.yaml', aliased);
+  assert.deepEqual(viaAliases.diagnostics.map((d) => d.rule), ['too-deep']);
 });

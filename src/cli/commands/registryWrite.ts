@@ -48,7 +48,7 @@ FILE may be any YAML or JSON card, a folder (its *.dataset.yaml|json) or a glob.
     const shown = relative(ctx.io.cwd, file);
     const display = !shown || shown.startsWith('..') ? file : shown;
     const loaded = await loadCardFile(file, { displayName: display });
-    problems.push(...loaded.diagnostics);
+    for (const d of loaded.diagnostics) problems.push(d);
     if (!loaded.ok) continue;
     const id = loaded.input.card.dataset_id;
     const first = seen.get(id);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics';
@@ -14,6 +14,7 @@ import { validateText } from '../validate/validate';
 import { nodeAtPath, offsetSpan, parseYaml } from '../validate/yamlDoc';
 import type { FileKind } from '../validate/kinds';
 import { ExpectedError } from '../errors';
+import { fileProblemDiagnostic } from '../validate/fileCheck';
 
 /** Data that cannot be run: the diagnostics say why (file, line, column). */
 export class DataError extends ExpectedError {
@@ -37,7 +38,8 @@ export async function fileSha256(file: string): Promise<string> {
 
 /** Validates a YAML/JSON file as `kind` (whatever its name) and returns the parsed value when clean. */
 async function loadStructured<T>(file: string, kind: FileKind, schema: { safeParse(v: unknown): { success: boolean; data?: T } }): Promise<{ value?: T; diagnostics: Diagnostic[] }> {
-  if (!existsSync(file)) return { diagnostics: [{ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'missing-file', message: 'file not found' }] };
+  const problem = fileProblemDiagnostic(file);
+  if (problem) return { diagnostics: [problem] };
   const text = await readFile(file, 'utf8');
   const diagnostics = await validateText(file, text, kind);
   if (hasErrors(diagnostics)) return { diagnostics };
@@ -93,7 +95,8 @@ export async function loadCases(
   opts: { limit?: number; displayName?: string; signal?: AbortSignal } = {},
 ): Promise<{ diagnostics: Diagnostic[]; sha256: string; count: number }> {
   const name = opts.displayName ?? file;
-  if (!existsSync(file)) return { diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'missing-file', message: 'dataset not found' }], sha256: '', count: 0 };
+  const problem = fileProblemDiagnostic(file, name);
+  if (problem) return { diagnostics: [problem.rule === 'missing-file' ? { ...problem, message: 'dataset not found' } : problem], sha256: '', count: 0 };
   let count = 0;
   const take = (c: LoadedCase) => {
     if (opts.limit !== undefined && count >= opts.limit) return;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Diagnostic } from '../diagnostics';
+import { appendAll, type Diagnostic } from '../diagnostics';
 import { GridAxisSchema, GridDerivedSchema, GridFactorSchema, GridRuleSchema, GridSamplingSchema, GridSchema, GridScorerSchema, GridSideSchema, SCORER_PLACEHOLDERS, StanceThresholdsSchema, type Grid } from '../schemas/grid';
 import { fieldDocsFromShape, registerFieldDocs, type FieldDoc } from '../language/fieldDocs';
 import { registerFormat, unknownPlaceholderDiagnostics, validateText } from '../validate/validate';
@@ -15,10 +15,10 @@ export function checkGrid(file: string, parsed: ParsedYaml, value: unknown): Dia
   const grid = value as Grid;
   const out = gridProblems(grid).map((p) => placeYamlProblem(file, parsed, p));
   const known = new Set(gridVariables(grid));
-  for (const p of gridPerspectives(grid)) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['sides', p.side, 'template'], p.template, known, `${p.perspective} template`));
-  if (grid.system) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['system'], grid.system, known, 'system'));
-  out.push(...unknownPlaceholderDiagnostics(file, parsed, ['expected_safe_behavior'], grid.expected_safe_behavior, known, 'expected_safe_behavior'));
-  if (grid.scorer.prompt) out.push(...unknownPlaceholderDiagnostics(file, parsed, ['scorer', 'prompt'], grid.scorer.prompt, SCORER_KNOWN, 'scorer prompt'));
+  for (const p of gridPerspectives(grid)) appendAll(out, unknownPlaceholderDiagnostics(file, parsed, ['sides', p.side, 'template'], p.template, known, `${p.perspective} template`));
+  if (grid.system) appendAll(out, unknownPlaceholderDiagnostics(file, parsed, ['system'], grid.system, known, 'system'));
+  appendAll(out, unknownPlaceholderDiagnostics(file, parsed, ['expected_safe_behavior'], grid.expected_safe_behavior, known, 'expected_safe_behavior'));
+  if (grid.scorer.prompt) appendAll(out, unknownPlaceholderDiagnostics(file, parsed, ['scorer', 'prompt'], grid.scorer.prompt, SCORER_KNOWN, 'scorer prompt'));
   return out;
 }
 

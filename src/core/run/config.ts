@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DataError, hasErrors, loadBenchFile, loadModelsFile, loadPersonas, resolveDatasetPath } from '../data/load';
 import type { Diagnostic } from '../diagnostics';
+import { fileProblemDiagnostic } from '../validate/fileCheck';
 import { GridFileError, readGridFile } from '../grid/format';
 import type { Grid } from '../schemas/grid';
 import { RUN_FILES } from './runFolder';
@@ -111,7 +112,8 @@ const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export type StoredInput = Omit<RunInput, 'env' | 'cwd' | 'dryRun' | 'runId' | 'out'>;
 
 async function loadGrid(file: string): Promise<Grid> {
-  if (!existsSync(file)) throw new DataError([{ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'missing-file', message: 'grid file not found' }]);
+  const problem = fileProblemDiagnostic(file);
+  if (problem) throw new DataError([problem.rule === 'missing-file' ? { ...problem, message: 'grid file not found' } : problem]);
   try {
     return await readGridFile(file);
   } catch (err) {

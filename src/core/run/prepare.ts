@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { DataError, hasErrors, loadCases } from '../data/load';
-import type { Diagnostic } from '../diagnostics';
+import { appendAll, type Diagnostic } from '../diagnostics';
 import type { Scorer } from '../judge/scorer';
 import { displayPath, type ResolvedRunConfig } from './config';
 import { computeFingerprint, fingerprintHash, type Fingerprint } from './fingerprint';
@@ -83,7 +83,7 @@ export async function prepareData(
         },
         { displayName: display, ...(cfg.limit !== undefined ? { limit: cfg.limit } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
       );
-      diagnostics.push(...r.diagnostics);
+      appendAll(diagnostics, r.diagnostics);
       datasets.push({ path: display, sha256: r.sha256, cases: only ? kept - keptBefore : r.count });
       keptBefore = kept;
     }

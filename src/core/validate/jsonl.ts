@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics';
+import { DiagnosticCollector, type Diagnostic } from '../diagnostics';
 import { checkCaseLine, idRangeInLine, type LineResult } from './jsonlLine';
 import { readLines, MAX_LINE_BYTES } from './lineReader';
 
@@ -22,25 +22,25 @@ export async function validateCasesJsonlFile(
   opts: { displayName?: string; onCase?: (c: JsonlCase) => void; signal?: AbortSignal } = {},
 ): Promise<Diagnostic[]> {
   const name = opts.displayName ?? file;
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics = new DiagnosticCollector();
   const firstLineOfId = new Map<string, number>();
   let cases = 0;
   for await (const ev of readLines(file, opts.signal ? { signal: opts.signal } : {})) {
     if (ev.kind === 'bad-encoding') {
-      diagnostics.push({ file: name, line: ev.line, column: ev.column, endLine: ev.line, endColumn: ev.column + 1, severity: 'error', rule: 'encoding', message: `invalid UTF-8 at byte ${ev.byteOffset}: save the file as UTF-8` });
+      diagnostics.add({ file: name, line: ev.line, column: ev.column, endLine: ev.line, endColumn: ev.column + 1, severity: 'error', rule: 'encoding', message: `invalid UTF-8 at byte ${ev.byteOffset}: save the file as UTF-8` });
       continue;
     }
     if (ev.kind === 'too-long') {
-      diagnostics.push({ file: name, line: ev.line, column: 1, endLine: ev.line, endColumn: 2, severity: 'error', rule: 'line-too-long', message: `line is ${ev.bytes} bytes, over the ${MAX_LINE_BYTES / 1024 / 1024} MB limit for one case` });
+      diagnostics.add({ file: name, line: ev.line, column: 1, endLine: ev.line, endColumn: 2, severity: 'error', rule: 'line-too-long', message: `line is ${ev.bytes} bytes, over the ${MAX_LINE_BYTES / 1024 / 1024} MB limit for one case` });
       continue;
     }
     const { text, line } = ev;
     if (text.trim() === '') continue;
     const result = checkCaseLine(text, opts.onCase !== undefined);
-    if (result.problems.length) diagnostics.push(...lineDiagnostics(name, line, result));
+    if (result.problems.length) diagnostics.addAll(lineDiagnostics(name, line, result));
     if (result.id !== undefined) {
       const first = firstLineOfId.get(result.id);
-      if (first !== undefined) diagnostics.push(duplicateDiagnostic(name, line, text, result.id, first));
+      if (first !== undefined) diagnostics.add(duplicateDiagnostic(name, line, text, result.id, first));
       else firstLineOfId.set(result.id, line);
     }
     if (result.value !== undefined && result.problems.every((p) => p.severity !== 'error')) {
@@ -48,10 +48,10 @@ export async function validateCasesJsonlFile(
       opts.onCase?.({ line, value: result.value });
     }
   }
-  if (cases === 0 && firstLineOfId.size === 0 && diagnostics.length === 0) {
-    diagnostics.push({ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'warning', rule: 'empty-file', message: 'the file has no cases' });
+  if (cases === 0 && firstLineOfId.size === 0 && diagnostics.size === 0) {
+    diagnostics.add({ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'warning', rule: 'empty-file', message: 'the file has no cases' });
   }
-  return diagnostics;
+  return diagnostics.result();
 }
 
 /**
@@ -84,29 +84,36 @@ export class JsonlDocumentValidator {
     const before = (this.lines[startLine] ?? '').slice(0, startCharacter);
     const after = (this.lines[endLine] ?? '').slice(endCharacter);
     const replaced = splitLines(before + newText + after);
-    this.lines.splice(startLine, endLine - startLine + 1, ...replaced);
-    this.results.splice(startLine, endLine - startLine + 1, ...replaced.map(() => undefined));
+    const removed = endLine - startLine + 1;
+    if (replaced.length <= 10_000) {
+      this.lines.splice(startLine, removed, ...replaced);
+      this.results.splice(startLine, removed, ...replaced.map(() => undefined));
+      return;
+    }
+    // A paste of many lines is not spread into call arguments (that overflows the stack): rebuilt instead.
+    this.lines = this.lines.slice(0, startLine).concat(replaced, this.lines.slice(startLine + removed));
+    this.results = this.results.slice(0, startLine).concat(new Array<LineResult | undefined>(replaced.length).fill(undefined), this.results.slice(startLine + removed));
   }
 
   get lineCount(): number { return this.lines.length; }
 
   /** Checks what is not cached yet and returns all diagnostics of the document. */
   validate(): Diagnostic[] {
-    const out: Diagnostic[] = [];
+    const out = new DiagnosticCollector();
     const firstLineOfId = new Map<string, number>();
     for (let i = 0; i < this.lines.length; i++) {
       const text = this.lines[i]!;
       if (text.trim() === '') continue;
       let r = this.results[i];
       if (!r) { r = checkCaseLine(text); this.results[i] = r; }
-      if (r.problems.length) out.push(...lineDiagnostics(this.file, i + 1, r));
+      if (r.problems.length) out.addAll(lineDiagnostics(this.file, i + 1, r));
       if (r.id !== undefined) {
         const first = firstLineOfId.get(r.id);
-        if (first !== undefined) out.push(duplicateDiagnostic(this.file, i + 1, text, r.id, first));
+        if (first !== undefined) out.add(duplicateDiagnostic(this.file, i + 1, text, r.id, first));
         else firstLineOfId.set(r.id, i + 1);
       }
     }
-    return out;
+    return out.result();
   }
 
   /** Case ids with their 1-based line, for the outline. */

@@ -3,6 +3,7 @@ import { CaseSchema, JUDGE_PLACEHOLDERS } from '../schemas/cases';
 import type { Severity } from '../diagnostics';
 import { zodIssuesToProblems, type PathProblem } from './zodIssues';
 import { findPlaceholders } from './placeholders';
+import { duplicateKeys, measureValue, nestingMessage, tooDeepOffset } from './jsonShape';
 
 /** A problem on one JSONL line; columns are 1-based, end exclusive, within that line. */
 export interface LineProblem {
@@ -111,11 +112,18 @@ function placeholderProblems(text: string, tree: Node | undefined, judgePrompt: 
  * only a line with a problem is parsed again with positions, so valid data costs little more
  * than parsing it.
  */
+function tooDeepProblem(text: string): LineProblem {
+  const at = Math.max(0, tooDeepOffset(text));
+  return { column: at + 1, endColumn: at + 2, severity: 'error', rule: 'too-deep', message: `the case is ${nestingMessage()}` };
+}
+
 export function checkCaseLine(text: string, keepValue = false): LineResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
+    // The position-reporting parser recurses: refuse deep nesting before it overflows the stack.
+    if (tooDeepOffset(text) >= 0) return { problems: [tooDeepProblem(text)] };
     const errors: ParseError[] = [];
     parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
     const first = errors[0];
@@ -127,16 +135,24 @@ export function checkCaseLine(text: string, keepValue = false): LineResult {
     const what = Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`;
     return { problems: [{ column: 1, endColumn: text.length + 1, severity: 'error', rule: 'not-an-object', message: `each line must be a JSON object (a case), not ${what}` }] };
   }
+  const shape = measureValue(value);
+  if (shape.tooDeep) return { problems: [tooDeepProblem(text)] };
+  const duplicates: LineProblem[] = duplicateKeys(text, shape.properties).map((k) => ({
+    column: k.offset + 1, endColumn: k.offset + k.length + 1, severity: 'error', rule: 'duplicate-key',
+    message: `duplicate key "${k.name}" in one object: only the last value would be used`, data: { key: k.name },
+  }));
   const parsed = CaseSchema.safeParse(value);
   const rawId = (value as { id?: unknown }).id;
   const id = typeof rawId === 'string' && rawId.length > 0 ? rawId : undefined;
   const judgePrompt = (value as { judge_prompt?: unknown }).judge_prompt;
   if (parsed.success) {
-    const problems = typeof judgePrompt === 'string' && judgePrompt.includes('{{') ? placeholderProblems(text, undefined, judgePrompt) : EMPTY;
+    let problems = typeof judgePrompt === 'string' && judgePrompt.includes('{{') ? placeholderProblems(text, undefined, judgePrompt) : EMPTY;
+    if (duplicates.length) problems = [...duplicates, ...problems];
     return { problems, ...(id !== undefined ? { id } : {}), ...(keepValue ? { value: parsed.data } : {}) };
   }
   const tree = parseTree(text);
   const problems = zodIssuesToProblems(parsed.error.issues, value).map((p) => placeProblem(tree, p));
-  if (typeof judgePrompt === 'string' && judgePrompt.includes('{{')) problems.push(...placeholderProblems(text, tree, judgePrompt));
+  for (const d of duplicates) problems.push(d);
+  if (typeof judgePrompt === 'string' && judgePrompt.includes('{{')) for (const p of placeholderProblems(text, tree, judgePrompt)) problems.push(p);
   return { problems, ...(id !== undefined ? { id } : {}) };
 }

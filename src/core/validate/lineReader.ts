@@ -43,6 +43,9 @@ export async function* readLines(path: string, opts: { signal?: AbortSignal } = 
   let fileOffset = 0; // byte offset of `carry`'s first byte (or of the next chunk)
   let first = true;
   let skippingLongLine = false;
+  // The line being skipped: its number and its length so far (reported once its end is found).
+  let longLine = 0;
+  let longBytes = 0;
 
   function* emitBlock(block: Buffer, blockOffset: number): Generator<LineEvent> {
     // Fast path: the whole block is valid UTF-8, decode once and split.
@@ -91,8 +94,10 @@ export async function* readLines(path: string, opts: { signal?: AbortSignal } = 
     }
     if (skippingLongLine) {
       const nl = chunk.indexOf(10);
-      if (nl < 0) { fileOffset += chunk.length; continue; }
+      if (nl < 0) { fileOffset += chunk.length; longBytes += chunk.length; continue; }
       skippingLongLine = false;
+      longBytes += nl;
+      yield { kind: 'too-long', line: longLine, bytes: longBytes };
       fileOffset += nl + 1;
       chunk = chunk.subarray(nl + 1);
     }
@@ -100,8 +105,10 @@ export async function* readLines(path: string, opts: { signal?: AbortSignal } = 
     const lastNl = buf.lastIndexOf(10);
     if (lastNl < 0) {
       if (buf.length > MAX_LINE_BYTES) {
+        // Reported when its end is found, with its whole length.
         lineNo++;
-        yield { kind: 'too-long', line: lineNo, bytes: buf.length };
+        longLine = lineNo;
+        longBytes = buf.length;
         skippingLongLine = true;
         fileOffset += buf.length;
         carry = undefined;
@@ -114,6 +121,7 @@ export async function* readLines(path: string, opts: { signal?: AbortSignal } = 
     carry = lastNl + 1 < buf.length ? Buffer.from(buf.subarray(lastNl + 1)) : undefined;
     fileOffset += block.length;
   }
+  if (skippingLongLine) yield { kind: 'too-long', line: longLine, bytes: longBytes };
   if (carry && carry.length > 0) {
     yield* emitBlock(Buffer.concat([carry, Buffer.from('\n')]), fileOffset);
   }

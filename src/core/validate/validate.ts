@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Diagnostic } from '../diagnostics';
-import { sortDiagnostics } from '../diagnostics';
+import { appendAll, capPerFile, sortDiagnostics } from '../diagnostics';
 import { BUILTIN_PERSONAS } from '../personas/builtin';
 import { BenchSchema } from '../schemas/bench';
 import { DatasetCardSchema } from '../schemas/card';
@@ -16,6 +16,7 @@ import { findPlaceholders } from './placeholders';
 import { nodeAtPath, offsetSpan, parseYaml, placeYamlProblem, type ParsedYaml } from './yamlDoc';
 import { zodIssuesToProblems } from './zodIssues';
 import { readLines } from './lineReader';
+import { fileProblem, fileProblemDiagnostic, ioMessage, isIoError } from './fileCheck';
 
 /** A check that runs after the schema passed, with the parsed file at hand. */
 export type ExtraCheck = (file: string, parsed: ParsedYaml, value: unknown) => Promise<Diagnostic[]> | Diagnostic[];
@@ -52,7 +53,7 @@ export async function validateText(file: string, text: string, kind = detectKind
   const format = STRUCTURED_FORMATS[kind];
   if (!format) return [];
   const parsed = kind === 'card' && /\.json$/i.test(file) ? parseJsonAsYaml(file, text) : parseYaml(file, text);
-  return sortDiagnostics([...parsed.diagnostics, ...(await checkStructured(file, parsed, format))]);
+  return capPerFile(sortDiagnostics(appendAll(appendAll([], parsed.diagnostics), await checkStructured(file, parsed, format))));
 }
 
 function parseJsonAsYaml(file: string, text: string): ParsedYaml {
@@ -70,7 +71,7 @@ async function checkStructured(file: string, parsed: ParsedYaml, format: Structu
     return zodIssuesToProblems(result.error.issues, parsed.value).map((p) => placeYamlProblem(file, parsed, p));
   }
   const out: Diagnostic[] = [];
-  for (const check of format.checks) out.push(...(await check(file, parsed, result.data)));
+  for (const check of format.checks) appendAll(out, await check(file, parsed, result.data));
   return out;
 }
 
@@ -79,11 +80,17 @@ export async function validateFile(file: string, opts: { displayName?: string } 
   const name = opts.displayName ?? file;
   const kind = detectKind(file);
   if (!kind) return [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'unknown-format', message: 'not a known Alignment Workbench file (expected *.cases.jsonl, *.cases.yaml, *.dataset.yaml|json, personas.yaml, models.yaml, *.bench.yaml or *.grid.yaml)' }];
-  if (!existsSync(file)) return [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'missing-file', message: 'file not found' }];
-  if (kind === 'cases-jsonl') return validateCasesJsonlFile(file, { displayName: name });
-  const text = await readFile(file, 'utf8');
-  const diagnostics = await validateText(file, text, kind);
-  return name === file ? diagnostics : diagnostics.map((d) => ({ ...d, file: d.file === file ? name : d.file }));
+  const problem = fileProblemDiagnostic(file, name);
+  if (problem) return [problem];
+  try {
+    if (kind === 'cases-jsonl') return await validateCasesJsonlFile(file, { displayName: name });
+    const text = await readFile(file, 'utf8');
+    const diagnostics = await validateText(file, text, kind);
+    return name === file ? diagnostics : diagnostics.map((d) => ({ ...d, file: d.file === file ? name : d.file }));
+  } catch (err) {
+    if (!isIoError(err)) throw err;
+    return [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'unreadable', message: `cannot read the file: ${ioMessage(err)}` }];
+  }
 }
 
 // ---- extra checks --------------------------------------------------------------------------
@@ -112,7 +119,7 @@ function checkYamlCases(file: string, parsed: ParsedYaml, value: unknown): Diagn
   const out: Diagnostic[] = [];
   const firstIndex = new Map<string, number>();
   cases.forEach((c, i) => {
-    if (c.judge_prompt) out.push(...unknownPlaceholderDiagnostics(file, parsed, [i, 'judge_prompt'], c.judge_prompt, JUDGE_KNOWN, 'judge_prompt'));
+    if (c.judge_prompt) appendAll(out, unknownPlaceholderDiagnostics(file, parsed, [i, 'judge_prompt'], c.judge_prompt, JUDGE_KNOWN, 'judge_prompt'));
     const first = firstIndex.get(c.id);
     if (first === undefined) { firstIndex.set(c.id, i); return; }
     const here = placeYamlProblem(file, parsed, { path: [i, 'id'], rule: 'duplicate-id', message: '' });
@@ -159,9 +166,10 @@ async function checkCardData(file: string, parsed: ParsedYaml, value: unknown): 
   const card = value as { path?: string; size: number };
   if (!card.path) return [];
   const dataPath = resolve(dirname(file), card.path);
-  if (!existsSync(dataPath) || !statSync(dataPath).isFile()) {
+  const problem = fileProblem(dataPath);
+  if (problem) {
     const d = placeYamlProblem(file, parsed, { path: ['path'], rule: 'missing-data', message: '' });
-    return [{ ...d, message: `data file not found: ${card.path}` }];
+    return [{ ...d, message: problem.rule === 'missing-file' ? `data file not found: ${card.path}` : `data file ${card.path}: ${problem.message}` }];
   }
   const count = await countCases(dataPath);
   if (count !== card.size) {
@@ -175,7 +183,7 @@ async function checkCardData(file: string, parsed: ParsedYaml, value: unknown): 
 export async function knownPersonaSlugs(benchFile: string, personasFile?: string): Promise<{ slugs: Set<string>; source?: string }> {
   const slugs = new Set(Object.keys(BUILTIN_PERSONAS));
   const candidate = personasFile ? resolve(dirname(benchFile), personasFile) : resolve(dirname(benchFile), 'personas.yaml');
-  if (!existsSync(candidate)) return { slugs };
+  if (fileProblem(candidate)) return { slugs };
   const parsed = parseYaml(candidate, await readFile(candidate, 'utf8'));
   if (parsed.value && typeof parsed.value === 'object') for (const k of Object.keys(parsed.value)) slugs.add(k);
   return { slugs, source: candidate };

@@ -89,7 +89,7 @@ export function zodIssuesToProblems(issues: readonly Issue[], input: unknown, pr
           (branch) => !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'),
         );
         const chosen = branches[0];
-        if (chosen) out.push(...zodIssuesToProblems(chosen, value, path));
+        if (chosen) for (const p of zodIssuesToProblems(chosen, value, path)) out.push(p);
         else {
           const kinds = issue.errors.map((b) => (b[0]?.code === 'invalid_type' ? expectedName(b[0].expected) : '?'));
           const rule = value === undefined ? 'missing-field' : 'wrong-type';
