@@ -60,6 +60,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
+  // Under a file-size limit (ulimit -f) the kernel also sends SIGXFSZ, whose default action kills
+  // the process mid-write; handled, the write fails with EFBIG and is reported like a full disk.
+  if (process.platform !== 'win32') process.on('SIGXFSZ', () => { /* the failing write reports it */ });
   const io: CliIO = {
     out: (s) => process.stdout.write(s + '\n'),
     err: (s) => process.stderr.write(s + '\n'),

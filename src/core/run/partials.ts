@@ -70,6 +70,8 @@ export class PartialsWriter {
   private fd: number;
   private bytes: number;
   private lineCount: number;
+  /** The first failed write: every later append fails with it (a line after a torn one would corrupt the file). */
+  private failed: unknown;
 
   /** Opens for appending, first cutting off anything after `validEnd` (a torn last line). */
   constructor(readonly file: string, validEnd: number, lines: number) {
@@ -82,9 +84,17 @@ export class PartialsWriter {
 
   /** Appends one row (or its JSON text, when the caller already serialised it). */
   append(row: ResultRow | string): void {
+    if (this.failed) throw this.failed;
     const buf = Buffer.from((typeof row === 'string' ? row : JSON.stringify(row)) + '\n', 'utf8');
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    } catch (err) {
+      this.failed = err;
+      // Cut off what part of the line got written (a resume drops a torn line anyway).
+      try { ftruncateSync(this.fd, this.bytes); } catch { /* the scan on resume handles it */ }
+      throw err;
+    }
     this.bytes += buf.length;
     this.lineCount++;
   }

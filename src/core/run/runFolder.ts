@@ -76,6 +76,14 @@ export function writeRunJson(runDir: string, data: RunJson, secrets: Iterable<st
   writeFileAtomicSync(join(runDir, RUN_FILES.runJson), redact(JSON.stringify(data, null, 2), secrets) + '\n');
 }
 
+/**
+ * Overwrites run.json in place (not atomic): the fallback when the atomic write fails because the
+ * disk is full, so the run's final status is still recorded; truncating frees the old blocks first.
+ */
+export function writeRunJsonInPlace(runDir: string, data: RunJson, secrets: Iterable<string> = []): void {
+  writeFileSync(join(runDir, RUN_FILES.runJson), redact(JSON.stringify(data, null, 2), secrets) + '\n');
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -21,11 +21,12 @@ import { baseRow, buildMessages, type SnapshotCase } from './plan';
 import { prepareData } from './prepare';
 import type { ModelStats, RunProgress, RunSummary } from './progress';
 import { resultKey, type ResultRow } from './row';
-import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunJson, type RunStatus } from './runFolder';
+import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from './runFolder';
 import { StateDb } from './state';
 import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
 import { recordRunHistory, type RegistryTarget } from './history';
+import { ioMessage } from '../validate/fileCheck';
 
 /** Options of `runBenchmark`; all optional. */
 export interface RunOptions {
@@ -207,6 +208,18 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   let done = alreadyDone;
   let inFlight = 0;
   let fatal: string | undefined;
+  /** Stops the run once (the first reason wins): requests in flight are aborted, no new one starts. */
+  const stopRun = (reason: string): void => {
+    if (!fatal) {
+      fatal = reason;
+      log.error(`stopping the run: ${fatal}`);
+    }
+    ac.abort(new Error(fatal));
+  };
+  // A write that fails (disk full, quota, permissions) stops the run: answers that cannot be
+  // recorded would be paid for and thrown away, key after key.
+  const writeFailed = (what: string, err: unknown): void =>
+    stopRun(`cannot write ${what}: ${ioMessage(err)}; no more requests are sent (resume once it is writable again)`);
   let lastEmit = 0;
   const progress = (lastRow?: ResultRow, force = false): void => {
     const t = performance.now();
@@ -221,12 +234,16 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     for (const s of secrets) if (text.includes(s)) return redact(text, secrets);
     return text;
   };
+  let checkpointFailed = false;
   const checkpoint = () => {
     try {
       writer.sync();
       db.checkpoint(writer.position);
     } catch (err) {
-      log.error(`checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+      // partials.jsonl stays the truth (the index is rebuilt from it on resume), but a disk that
+      // cannot take the checkpoint cannot take the rows either: stop, and say so once.
+      if (!checkpointFailed) writeFailed(`the run state (${RUN_FILES.state})`, err);
+      checkpointFailed = true;
     }
   };
   const timer = setInterval(checkpoint, opts.checkpointMs ?? 5000);
@@ -251,11 +268,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       const pe = err instanceof ProviderError ? err : new ProviderError(ac.signal.aborted ? 'aborted' : 'failed', redact(err instanceof Error ? err.message : String(err), secrets));
       if (pe.kind === 'aborted' || ac.signal.aborted) return; // nothing written: the key stays pending
       if (pe.kind === 'fatal') {
-        if (!fatal) {
-          fatal = `${row.raw_candidate !== null ? `judge ${cfg.judge.slug}` : m.slug}: ${pe.message}`;
-          log.error(`stopping the run: ${fatal}`);
-        }
-        ac.abort(new Error(fatal));
+        stopRun(`${row.raw_candidate !== null ? `judge ${cfg.judge.slug}` : m.slug}: ${pe.message}`);
         return;
       }
       row.error = pe.message;
@@ -266,7 +279,12 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       inFlight--;
     }
     row.completed_at = now();
-    writer.append(serialise(row));
+    try {
+      writer.append(serialise(row));
+    } catch (err) {
+      writeFailed(RUN_FILES.partials, err);
+      return;
+    }
     const stats = perModel[m.slug]!;
     stats.attempts += row.attempts;
     if (row.error === null) {
@@ -348,7 +366,16 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   runJson.counts = counts;
   runJson.updated_at = now();
   if (cfg.score === 'now' && session.completed > 0) runJson.scoring.push({ judge_model: cfg.judge.slug, scorer: scorer.id, at: now(), scored: session.completed - session.judgeErrors, errors: session.judgeErrors });
-  writeRunJson(dir, runJson, secrets);
+  try {
+    writeRunJson(dir, runJson, secrets);
+  } catch (err) {
+    // The final status matters most when the disk is full: overwrite in place rather than leave `running`.
+    try {
+      writeRunJsonInPlace(dir, runJson, secrets);
+    } catch {
+      log.error(`could not record the run's status in ${RUN_FILES.runJson}: ${ioMessage(err)}`);
+    }
+  }
   await recordRunHistory({
     // A run of hand-picked cases (the editor's "Run this case") is a spot check, not an evaluation of the dataset.
     runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: cfg.caseIds ? false : opts.registry,
