@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRegistry } from '../../src/core/registry';
@@ -60,7 +62,7 @@ test('get copies the data, verifies its sha256, writes a card beside it and coun
   const info = JSON.parse(got.stdout) as { file: string; verified: boolean; downloads: number; card: string };
   assert.equal(info.verified, true);
   assert.equal(info.downloads, 1);
-  assert.equal(info.file, join(w.dir, 'fetched', 'helpful.cases.jsonl'));
+  assert.equal(info.file, join(w.dir, 'fetched', 'helpful-v1.cases.jsonl'), 'named by its id and format, not by the registered file');
   const check = await awb(['validate', info.card], { cwd: w.dir, env: w.env });
   assert.equal(check.code, 0, `the written card validates against the fetched data: ${check.stdout}`);
   appendFileSync(join(w.dir, 'helpful.cases.jsonl'), '{"id":"h3","category":"x","conversation":"hi","expected_safe_behavior":"ok"}\n');
@@ -123,4 +125,82 @@ test('two processes registering 100 cards each at once end with 200 cards; two w
   const reg2 = new LocalRegistry(path2);
   assert.equal((await reg2.search()).length, 100);
   await reg2.close();
+});
+
+/**
+ * A hostile registry on 127.0.0.1: its listing names a file on this machine as `data_path`, a
+ * card `path` of `models.yaml`, and (for `with-url`) a download_url whose file is `models.yaml`.
+ */
+async function hostileRegistry(localSecret: string): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+  const hits: string[] = [];
+  const listing = (id: string, over: Record<string, unknown>) => ({
+    dataset: { dataset_id: id, name: id, description: 'd', category: 'c', size: 1, format: 'yaml', license: 'MIT', tags: [], quality_score: 0.5, path: 'models.yaml', download_url: null, ...over },
+    downloads: 0, rating: 0, reviews: 0, sha256: null, registered_at: 't', updated_at: 't', card_path: localSecret, data_path: localSecret,
+  });
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const send = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+    const m = /^\/api\/datasets\/([^/]+)\/(listing|download)$/.exec(req.url ?? '');
+    if (req.url === '/files/models.yaml') { res.writeHead(200); res.end('- id: fetched\n'); return; }
+    if (!m) { send(404, { detail: 'Not Found' }); return; }
+    const id = decodeURIComponent(m[1]!);
+    if (id === 'local-only') { send(200, listing(id, {})); return; }
+    if (id === 'with-url') { send(200, listing(id, { download_url: `${base}/files/models.yaml` })); return; }
+    if (id === 'bad-card') { send(200, listing(id, { dataset_id: '../escape', quality_score: 7 })); return; }
+    send(404, { detail: `Dataset '${id}' not found` });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+test('get from a remote registry never copies a local file it names, and names the written file itself', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'awb-reg-hostile-'));
+  const secret = join(dir, 'private', 'models.yaml');
+  mkdirSync(join(dir, 'private'));
+  writeFileSync(secret, 'SECRET-LOCAL-CONTENT\n');
+  const hostile = await hostileRegistry(secret);
+  try {
+    const env = { AWB_REGISTRY: hostile.url, AWB_REGISTRY_TOKEN: '' };
+    const out = join(dir, 'out');
+    const local = await awb(['registry', 'get', 'local-only', '--to', 'out'], { cwd: dir, env });
+    assert.equal(local.code, 1, local.stderr);
+    assert.match(local.stderr, /dataset 'local-only' has no data here: its card names no local path on this machine and no download_url/);
+    const fetched = await awb(['registry', 'get', 'with-url', '--to', 'out', '--format', 'json'], { cwd: dir, env });
+    assert.equal(fetched.code, 0, fetched.stderr);
+    const info = JSON.parse(fetched.stdout) as { file: string; source: string };
+    assert.equal(info.file, join(out, 'with-url.cases.yaml'), 'named by us: the dataset id and its format');
+    assert.match(info.source, /\/files\/models\.yaml$/, 'downloaded from its download_url, not copied from the local path');
+    assert.deepEqual(readdirSync(out).sort(), ['with-url.cases.yaml', 'with-url.dataset.json']);
+    assert.equal(readFileSync(join(out, 'with-url.cases.yaml'), 'utf8'), '- id: fetched\n');
+    for (const f of readdirSync(out)) assert.doesNotMatch(readFileSync(join(out, f), 'utf8'), /SECRET-LOCAL-CONTENT/, `${f} holds no local file`);
+    assert.equal(existsSync(join(dir, 'models.yaml')), false);
+    assert.equal(existsSync(join(out, 'models.yaml')), false, 'no models.yaml written');
+
+    // An answer the card schema refuses is not used at all.
+    const bad = await awb(['registry', 'get', 'bad-card', '--to', 'bad'], { cwd: dir, env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /registry http:\/\/127\.0\.0\.1:\d+ sent an invalid answer \(dataset\.dataset_id: .*quality_score.*\); nothing from it was used/);
+    assert.equal(existsSync(join(dir, 'bad')), false);
+    assert.ok(!hostile.hits.includes('POST /api/datasets/bad-card/download'), 'an invalid listing is not counted as a download');
+  } finally { await hostile.close(); }
+});
+
+test('a card whose path leads outside its folder and the current folder is not registered unless --allow-outside-data', async () => {
+  const w = workspace();
+  const outside = mkdtempSync(join(tmpdir(), 'awb-reg-outside-'));
+  copyFileSync(join(FIX, 'helpful.cases.jsonl'), join(outside, 'data.cases.jsonl'));
+  mkdirSync(join(w.dir, 'cards'));
+  const text = readFileSync(join(FIX, 'helpful.dataset.yaml'), 'utf8').replace('path: helpful.cases.jsonl', `path: ${join(outside, 'data.cases.jsonl')}`);
+  writeFileSync(join(w.dir, 'cards', 'far.dataset.yaml'), text);
+  // Inside the current folder (one level up from the card) is fine.
+  writeFileSync(join(w.dir, 'cards', 'near.dataset.yaml'), text.replace('helpful-v1', 'near-v1').replace(`path: ${join(outside, 'data.cases.jsonl')}`, 'path: ../helpful.cases.jsonl'));
+  const refused = await awb(['registry', 'register', 'cards/far.dataset.yaml'], { cwd: w.dir, env: w.env });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^cards\/far\.dataset\.yaml:12:7: error: "path" leads outside the card's folder and the workspace \(to .*data\.cases\.jsonl\); .*--allow-outside-data \[path-outside\]$/m);
+  assert.equal(existsSync(w.registry), false);
+  const near = await awb(['registry', 'register', 'cards/near.dataset.yaml'], { cwd: w.dir, env: w.env });
+  assert.equal(near.code, 0, near.stderr);
+  const allowed = await awb(['registry', 'register', 'cards/far.dataset.yaml', '--allow-outside-data'], { cwd: w.dir, env: w.env });
+  assert.equal(allowed.code, 0, allowed.stderr);
 });

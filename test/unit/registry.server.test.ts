@@ -181,3 +181,29 @@ test('a remote registry: the client and `awb registry --registry URL` work over 
   const listing = await remote.get('helpful-v1');
   assert.match(listing!.sha256 ?? '', /^[0-9a-f]{64}$/, 'the CLI sent the data hash it computed locally');
 });
+
+test('a web page cannot count downloads: a POST with a foreign Origin is refused, with or without a body', async () => {
+  const { url, registry } = await serve();
+  await registry.register([{ card: card('counted') }]);
+  const evil = { origin: 'http://evil.example' };
+  const bare = await fetch(`${url}/api/datasets/counted/download`, { method: 'POST', headers: evil });
+  assert.equal(bare.status, 403);
+  assert.match(((await bare.json()) as { detail: string }).detail, /Cross-origin write refused: Origin http:\/\/evil\.example is not allowed/);
+  assert.equal((await call(`${url}/api/datasets/counted/download`, 'POST', {}, evil)).status, 403);
+  assert.equal((await call(`${url}/api/datasets/counted/reviews`, 'POST', { stars: 5 }, evil)).status, 403);
+  assert.equal((await registry.get('counted'))!.downloads, 0, 'nothing was counted');
+  // Clients that are not browsers send no Origin: a bodiless POST still counts (seed 002's clients).
+  assert.equal((await fetch(`${url}/api/datasets/counted/download`, { method: 'POST' })).status, 200);
+  // An origin allowed with --cors may write.
+  const { url: open, registry: openReg } = await serve({ corsOrigins: ['http://tool.example'] });
+  await openReg.register([{ card: card('counted') }]);
+  assert.equal((await fetch(`${open}/api/datasets/counted/download`, { method: 'POST', headers: { origin: 'http://tool.example' } })).status, 200);
+  assert.equal((await registry.get('counted'))!.downloads, 1);
+});
+
+test('the server\'s time limits are the documented 30 s: headers, whole request, idle keep-alive', async () => {
+  const app = await buildRegistryServer(new LocalRegistry(join(mkdtempSync(join(tmpdir(), 'awb-reg-srv-')), 'r.sqlite')));
+  cleanups.push(() => app.close());
+  const s = app.server;
+  assert.deepEqual({ headers: s.headersTimeout, request: s.requestTimeout, keepAlive: s.keepAliveTimeout, idle: s.timeout }, { headers: 30_000, request: 30_000, keepAlive: 30_000, idle: 30_000 });
+});

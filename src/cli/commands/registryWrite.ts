@@ -27,14 +27,17 @@ async function expandCards(paths: string[], cwd: string): Promise<string[]> {
 const diagLine = (d: Diagnostic): string => safe(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message} [${d.rule}]`);
 
 const register: RegistrySubcommand = async (argv, ctx) => {
-  const { values, positionals } = parseSub(argv, { config: { type: 'string', short: 'c', multiple: true } });
+  const { values, positionals } = parseSub(argv, { config: { type: 'string', short: 'c', multiple: true }, 'allow-outside-data': { type: 'boolean' } });
   if (values.help) {
-    ctx.io.out(`Usage: awb registry register --config FILE | FILE... [--registry PATH|URL] [--format text|json]
+    ctx.io.out(`Usage: awb registry register --config FILE | FILE... [--allow-outside-data] [--registry PATH|URL] [--format text|json]
 
 Validates each card exactly as "awb validate" does (schema, data file present, size agreeing),
 records the sha256 of its data, and registers them all in one write; if any card is invalid,
 none is registered. Re-registering an id replaces its card and keeps downloads and reviews.
-FILE may be any YAML or JSON card, a folder (its *.dataset.yaml|json) or a glob.`);
+FILE may be any YAML or JSON card, a folder (its *.dataset.yaml|json) or a glob.
+
+A card's path must lead into the card's folder or the current folder ("registry get" copies
+that file); --allow-outside-data registers a path elsewhere.`);
     return 0;
   }
   const given = [...(values.config ?? []), ...positionals];
@@ -47,7 +50,7 @@ FILE may be any YAML or JSON card, a folder (its *.dataset.yaml|json) or a glob.
   for (const file of files) {
     const shown = relative(ctx.io.cwd, file);
     const display = !shown || shown.startsWith('..') ? file : shown;
-    const loaded = await loadCardFile(file, { displayName: display });
+    const loaded = await loadCardFile(file, { displayName: display, roots: [ctx.io.cwd], allowOutside: Boolean(values['allow-outside-data']) });
     for (const d of loaded.diagnostics) problems.push(d);
     if (!loaded.ok) continue;
     const id = loaded.input.card.dataset_id;

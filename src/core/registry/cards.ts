@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics';
 import { DatasetCardSchema, type DatasetCard } from '../schemas/card';
 import { validateText } from '../validate/validate';
@@ -25,7 +25,25 @@ export type CardLoad =
  * Reads and validates a card file exactly as `awb validate` does (same schema, messages and
  * positions, data file present and `size` agreeing), whatever the file is named, then hashes its data.
  */
-export async function loadCardFile(file: string, opts: { displayName?: string } = {}): Promise<CardLoad> {
+export interface CardFileOptions {
+  displayName?: string;
+  /**
+   * Folders besides the card's own that its `path` may lead into (the workspace, the current
+   * folder). A `path` elsewhere (`../../.ssh/id_rsa`) is refused, since `registry get` would copy
+   * that file, unless `allowOutside`.
+   */
+  roots?: string[];
+  allowOutside?: boolean;
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+const realOr = (p: string): string => { try { return realpathSync(p); } catch { return resolve(p); } };
+
+export async function loadCardFile(file: string, opts: CardFileOptions = {}): Promise<CardLoad> {
   const name = opts.displayName ?? file;
   const at = (message: string, rule: string): CardLoad => ({ ok: false, diagnostics: [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule, message }] });
   if (!existsSync(file)) return at('file not found', 'missing-file');
@@ -33,8 +51,19 @@ export async function loadCardFile(file: string, opts: { displayName?: string } 
   const text = await readFile(file, 'utf8');
   const diagnostics = (await validateText(file, text, 'card')).map((d) => (d.file === file ? { ...d, file: name } : d));
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
-  const card = DatasetCardSchema.parse(parseYaml(file, text).value);
+  const parsed = parseYaml(file, text);
+  const card = DatasetCardSchema.parse(parsed.value);
   const dataPath = card.path ? resolve(dirname(file), card.path) : null;
+  if (dataPath && !opts.allowOutside) {
+    // Symbolic links are followed: a link inside the folder to a file outside it is outside.
+    const real = realOr(dataPath);
+    const roots = [dirname(file), ...(opts.roots ?? [])].map(realOr);
+    if (!roots.some((r) => isInside(r, real))) {
+      const d = placeYamlProblem(name, parsed, { path: ['path'], rule: 'path-outside', message: '' });
+      const where = opts.roots?.length ? 'the card\'s folder and the workspace' : 'the card\'s folder';
+      return { ok: false, diagnostics: [...diagnostics, { ...d, message: `"path" leads outside ${where} (to ${real}); a registered path is copied by "registry get", so this is refused unless you pass --allow-outside-data` }] };
+    }
+  }
   const sha256 = dataPath ? await sha256File(dataPath) : null;
   return { ok: true, diagnostics, input: { card, sha256, cardPath: resolve(file), dataPath } };
 }

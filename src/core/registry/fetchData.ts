@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { detectKind } from '../validate/kinds';
+import { fileProblem } from '../validate/fileCheck';
 import { sha256File } from './cards';
 import { DataFetchError, NotFoundError, type Listing, type Registry } from './model';
+import { RemoteRegistry } from './remote';
 
 /** Largest download accepted (a guard against a server that never stops sending). */
 const MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
@@ -28,18 +31,19 @@ export function safeFileName(name: string, fallback: string): string {
   return base || fallback;
 }
 
-function dataFileName(l: Listing): string {
-  const d = l.dataset;
-  const fallback = safeFileName(`${d.dataset_id}.${d.format || 'data'}`, 'data');
-  if (l.data_path) return safeFileName(l.data_path, fallback);
-  if (d.path) return safeFileName(d.path, fallback);
-  if (d.download_url) {
-    const path = new URL(d.download_url).pathname;
-    let decoded = path;
-    try { decoded = decodeURIComponent(path); } catch { /* keep it encoded */ }
-    return safeFileName(decoded, fallback);
-  }
-  return fallback;
+/**
+ * The name the data gets: ours, never the registry's. The dataset id (already restricted to
+ * letters, digits, `.`, `-`, `_`) plus an extension from its format; JSONL and YAML data are
+ * named as cases files (`ID.cases.jsonl`), so the name can never be a `models.yaml`, a bench or
+ * any other file the workbench reads as configuration.
+ */
+export function dataFileName(l: Pick<Listing, 'dataset'>): string {
+  const id = safeFileName(l.dataset.dataset_id, 'dataset');
+  const format = (l.dataset.format ?? '').toLowerCase().replace(/[^a-z0-9]/g, '') || 'data';
+  const ext = format === 'jsonl' ? 'cases.jsonl' : format === 'yaml' || format === 'yml' ? 'cases.yaml' : format;
+  const name = `${id}.${ext}`;
+  const kind = detectKind(name);
+  return kind && kind !== 'cases-jsonl' && kind !== 'cases-yaml' ? `${id}.data.${ext}` : name;
 }
 
 function hashingCounter(hash: ReturnType<typeof createHash>, limit: number): Transform {
@@ -54,13 +58,15 @@ function hashingCounter(hash: ReturnType<typeof createHash>, limit: number): Tra
   });
 }
 
-async function openSource(l: Listing, signal?: AbortSignal): Promise<{ stream: Readable; source: string }> {
-  if (l.data_path && existsSync(l.data_path) && statSync(l.data_path).isFile()) {
+async function openSource(l: Listing, local: boolean, signal?: AbortSignal): Promise<{ stream: Readable; source: string }> {
+  // Only a registry on this machine may name a file on it (a remote listing's paths are dropped
+  // when it is read; this is the second guard). Only regular files are read.
+  if (local && l.data_path && !fileProblem(l.data_path)) {
     return { stream: createReadStream(l.data_path), source: l.data_path };
   }
   const url = l.dataset.download_url;
   if (!url) {
-    throw new DataFetchError(l.data_path
+    throw new DataFetchError(local && l.data_path
       ? `data file ${l.data_path} no longer exists and the card has no download_url`
       : `dataset '${l.dataset.dataset_id}' has no data here: its card names no local path on this machine and no download_url`);
   }
@@ -87,7 +93,7 @@ export async function fetchDataset(registry: Registry, id: string, opts: { toDir
   await mkdir(opts.toDir, { recursive: true });
   const file = join(opts.toDir, dataFileName(listing));
   const cardFile = join(opts.toDir, `${safeFileName(listing.dataset.dataset_id, 'dataset')}.dataset.json`);
-  const { stream, source } = await openSource(listing, opts.signal);
+  const { stream, source } = await openSource(listing, !(registry instanceof RemoteRegistry), opts.signal);
   const tmp = `${file}.${randomBytes(4).toString('hex')}.part`;
   const hash = createHash('sha256');
   try {

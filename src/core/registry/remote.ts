@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { DatasetCard } from '../schemas/card';
+import { zodIssuesToProblems } from '../validate/zodIssues';
 import {
-  NotFoundError, RegistryInputError,
+  EvaluationResultSchema, ListingSchema, NotFoundError, RegistryInputError, ReviewSchema,
   type EvaluationResult, type Listing, type RegisterInput, type Registry, type Review, type ReviewInput, type SearchQuery,
 } from './model';
 import { ExpectedError } from '../errors';
@@ -13,6 +15,41 @@ export class RemoteRegistryError extends ExpectedError {
   constructor(message: string, readonly status?: number) {
     super(message);
   }
+}
+
+// Seed 002's server sends pydantic's `None` as null for a card's optional fields: absent.
+const NULLABLE_CARD_FIELDS = ['download_url', 'path', 'version', 'taxonomy'];
+
+/**
+ * A listing from a remote registry, checked with the same schemas as a local card. A remote
+ * registry never names files on this machine: its `card_path` and `data_path` are dropped, so
+ * nothing it sends can make us read a local file.
+ */
+export function parseRemoteListing(value: unknown, where: string): Listing {
+  let input = value;
+  if (input && typeof input === 'object' && !Array.isArray(input)) {
+    const l = { ...(input as Record<string, unknown>) };
+    if (l.dataset && typeof l.dataset === 'object' && !Array.isArray(l.dataset)) {
+      const d = { ...(l.dataset as Record<string, unknown>) };
+      for (const k of NULLABLE_CARD_FIELDS) if (d[k] === null) delete d[k];
+      l.dataset = d;
+    }
+    input = l;
+  }
+  const r = ListingSchema.safeParse(input);
+  if (!r.success) throw invalidAnswer(where, r.error.issues, input);
+  return { ...r.data, card_path: null, data_path: null };
+}
+
+function invalidAnswer(where: string, issues: z.core.$ZodIssue[], input: unknown): RemoteRegistryError {
+  const problems = zodIssuesToProblems(issues, input).slice(0, 5).map((p) => `${p.path.join('.') || 'the answer'}: ${p.message}`);
+  return new RemoteRegistryError(`${where} sent an invalid answer (${problems.join('; ')}); nothing from it was used`);
+}
+
+function parseRemote<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalidAnswer(where, r.error.issues, value);
+  return r.data;
 }
 
 /**
@@ -63,8 +100,10 @@ export class RemoteRegistry implements Registry {
     throw new RemoteRegistryError(`registry ${this.location} answered ${res.status}: ${typeof detail === 'string' ? detail : text.slice(0, 200)}`, res.status);
   }
 
-  private listingOf(id: string): Promise<Listing> {
-    return this.request<Listing>('GET', `/api/datasets/${encodeURIComponent(id)}/listing`).then((r) => r.data);
+  private get where(): string { return `registry ${this.location}`; }
+
+  private async listingOf(id: string): Promise<Listing> {
+    return parseRemoteListing((await this.request<unknown>('GET', `/api/datasets/${encodeURIComponent(id)}/listing`)).data, this.where);
   }
 
   async register(inputs: RegisterInput[]): Promise<Listing[]> {
@@ -94,12 +133,14 @@ export class RemoteRegistry implements Registry {
     if (q.sort) p.set('sort', q.sort);
     if (q.limit !== undefined) p.set('limit', String(q.limit));
     const qs = p.toString();
-    return (await this.request<Listing[]>('GET', `/api/datasets${qs ? '?' + qs : ''}`)).data;
+    const data = (await this.request<unknown>('GET', `/api/datasets${qs ? '?' + qs : ''}`)).data;
+    if (!Array.isArray(data)) throw new RemoteRegistryError(`${this.where} sent an invalid answer (a search answers with a list); nothing from it was used`);
+    return data.map((l) => parseRemoteListing(l, this.where));
   }
 
   async incrementDownloads(id: string): Promise<Listing | undefined> {
     try {
-      return (await this.request<Listing>('POST', `/api/datasets/${encodeURIComponent(id)}/download`, {})).data;
+      return parseRemoteListing((await this.request<unknown>('POST', `/api/datasets/${encodeURIComponent(id)}/download`, {})).data, this.where);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
@@ -107,21 +148,24 @@ export class RemoteRegistry implements Registry {
   }
 
   async addReview(id: string, review: ReviewInput): Promise<Listing> {
-    return (await this.request<Listing>('POST', `/api/datasets/${encodeURIComponent(id)}/reviews`, review)).data;
+    return parseRemoteListing((await this.request<unknown>('POST', `/api/datasets/${encodeURIComponent(id)}/reviews`, review)).data, this.where);
   }
 
   async reviews(id: string): Promise<Review[]> {
-    return (await this.request<Review[]>('GET', `/api/datasets/${encodeURIComponent(id)}/reviews`)).data;
+    const data = (await this.request<unknown>('GET', `/api/datasets/${encodeURIComponent(id)}/reviews`)).data;
+    // A seed 002 server sends null for an absent text or author.
+    const reviews = Array.isArray(data) ? data.map((r: unknown) => (r && typeof r === 'object' ? Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) : r)) : data;
+    return parseRemote(z.array(ReviewSchema), reviews, this.where);
   }
 
   async addEvaluations(results: Omit<EvaluationResult, 'id'>[]): Promise<EvaluationResult[]> {
     const out: EvaluationResult[] = [];
-    for (const r of results) out.push((await this.request<EvaluationResult>('POST', '/api/evaluations', r)).data);
+    for (const r of results) out.push(parseRemote(EvaluationResultSchema, (await this.request<unknown>('POST', '/api/evaluations', r)).data, this.where));
     return out;
   }
 
   async results(id: string): Promise<EvaluationResult[]> {
-    return (await this.request<EvaluationResult[]>('GET', `/api/evaluations/${encodeURIComponent(id)}?order=newest`)).data;
+    return parseRemote(z.array(EvaluationResultSchema), (await this.request<unknown>('GET', `/api/evaluations/${encodeURIComponent(id)}?order=newest`)).data, this.where);
   }
 
   async close(): Promise<void> { /* nothing held open */ }

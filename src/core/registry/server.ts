@@ -26,6 +26,22 @@ export interface RegistryServerOptions {
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/**
+ * One limit for a request: its headers and body must arrive, and the answer leave, within 30 s;
+ * an idle keep-alive connection is closed after 30 s too. Node checks for late headers every
+ * `CONNECTION_CHECK_MS`, so a slow client is cut off at most that much later.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+const CONNECTION_CHECK_MS = 1_000;
+
+/** True when a browser's `Origin` is this server itself (scheme-less compare of host and port). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return Boolean(host) && new URL(origin).host === host!.toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 /** What the server shows of a listing: never the paths of files on the registry's machine. */
 function publicListing(l: Listing): Listing {
@@ -51,7 +67,10 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    requestTimeout: 30_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: CONNECTION_CHECK_MS },
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 500 },
@@ -91,6 +110,11 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
       }
     }
     const doc = (req.routeOptions.config as { doc?: RouteDoc } | undefined)?.doc;
+    // A web page's POST carries its Origin: writes from other origins are refused, whatever the
+    // body (a bodiless POST, e.g. counting a download, needs no JSON a browser would preflight).
+    if (req.method === 'POST' && origin && !cors.has(origin) && !sameOrigin(origin, req.headers.host)) {
+      return reply.code(403).send({ detail: `Cross-origin write refused: Origin ${origin} is not allowed (serve with --cors ORIGIN to allow it)` });
+    }
     if (doc?.write && token && !tokenMatches(req.headers.authorization, token)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ detail: 'Not authenticated' });
     }

@@ -82,7 +82,8 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
     const uri = await pickCardFile(arg);
     if (!uri) return;
     const shown = vscode.workspace.asRelativePath(uri);
-    const loaded = await loadCardFile(uri.fsPath, { displayName: shown });
+    // The card's data must be in its folder or the workspace ("get" copies the registered file).
+    const loaded = await loadCardFile(uri.fsPath, { displayName: shown, roots: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) });
     if (!loaded.ok) {
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       const first = errors[0]!;
