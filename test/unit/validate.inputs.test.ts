@@ -15,9 +15,9 @@ before(async () => { cli = await cliBundle(); });
 interface Done { code: number | null; stdout: string; stderr: string; timedOut: boolean }
 
 /** `awb ARGS` in its own process; killed (and reported as timed out) after `limitMs`. */
-function awb(args: string[], cwd: string, limitMs = 60_000): Promise<Done> {
+function awb(args: string[], cwd: string, limitMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<Done> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { PATH: process.env.PATH, HOME: cwd, AWB_REGISTRY: join(cwd, 'registry.sqlite') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { PATH: process.env.PATH, HOME: cwd, AWB_REGISTRY: join(cwd, 'registry.sqlite'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '', timedOut = false;
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -117,5 +117,17 @@ test('a folder where a file is expected is a clear error; a folder without datas
     assertCleanFailure(run, 'run a folder as a dataset');
     assert.match(run.stderr, /d\.cases\.jsonl:1:1: this is a folder, not a file/);
     assert.doesNotMatch(run.stderr, /EISDIR/);
+  } finally { cleanup(); }
+});
+
+test('a file-system error names the path and the reason, without a stack trace', async () => {
+  const { dir, cleanup } = tempDir('awb-inputs-');
+  try {
+    writeFileSync(join(dir, 'ok.cases.jsonl'), `${JSON.stringify(makeCase(1))}\n`);
+    writeFileSync(join(dir, 'results'), 'a file where the results folder would go\n');
+    // Nothing listens on port 9: the run fails creating its folder, before any request.
+    const r = await awb(['run', '--dataset', 'ok.cases.jsonl', '--models', 'some-model', '--run-id', 'r1'], dir, 60_000, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    assertCleanFailure(r, 'a run whose results folder is a file');
+    assert.match(r.stderr, /^awb run: .*results\/r1: a part of the path is not a folder \(ENOTDIR\)$/m);
   } finally { cleanup(); }
 });
