@@ -14,19 +14,37 @@ export const nestingMessage = (max = MAX_NESTING_DEPTH): string => `nested more 
  * recursion is bounded) and how many object properties it has in all.
  */
 export function measureValue(value: unknown, max = MAX_NESTING_DEPTH): { tooDeep: boolean; properties: number } {
-  let properties = 0;
-  let tooDeep = false;
-  const walk = (v: unknown, depth: number): void => {
-    if (tooDeep || v === null || typeof v !== 'object') return;
-    if (depth > max) { tooDeep = true; return; }
-    if (Array.isArray(v)) { for (const x of v) walk(x, depth + 1); return; }
-    for (const k in v as Record<string, unknown>) {
-      properties++;
-      walk((v as Record<string, unknown>)[k], depth + 1);
+  if (value === null || typeof value !== 'object') return { tooDeep: false, properties: 0 };
+  const n = walk(value, 1, max);
+  return n < 0 ? { tooDeep: true, properties: 0 } : { tooDeep: false, properties: n };
+}
+
+/** Properties under `v` (an object or list at `depth`), or -1 once deeper than `max`. Runs on every case: kept lean. */
+function walk(v: object, depth: number, max: number): number {
+  if (depth > max) return -1;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && typeof x === 'object') {
+        const r = walk(x, depth + 1, max);
+        if (r < 0) return -1;
+        n += r;
+      }
     }
-  };
-  walk(value, 1);
-  return { tooDeep, properties };
+    return n;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    n++;
+    const x = o[k];
+    if (x !== null && typeof x === 'object') {
+      const r = walk(x, depth + 1, max);
+      if (r < 0) return -1;
+      n += r;
+    }
+  }
+  return n;
 }
 
 /** Offset in JSON text of the bracket that opens level `max + 1`, or -1 (strings are skipped). Never recurses. */
@@ -47,6 +65,21 @@ export function tooDeepOffset(text: string, max = MAX_NESTING_DEPTH): number {
   return -1;
 }
 
+/**
+ * How many `"` + optional blanks + `:` the text has (every key has one; a string value may hold
+ * some too, so this over-counts), counting only up to `stopAbove + 1`.
+ */
+function keyColons(text: string, stopAbove: number): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    let c = text.charCodeAt(j);
+    while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(--j);
+    if (c === 34 && ++n > stopAbove) break;
+  }
+  return n;
+}
+
 /** A key that occurs twice in one JSON object: its name and the offset and length of the second one. */
 export interface DuplicateKey { name: string; offset: number; length: number }
 
@@ -56,8 +89,7 @@ export interface DuplicateKey { name: string; offset: number; length: number }
  * there can be no duplicate and the text is not scanned again.
  */
 export function duplicateKeys(text: string, properties: number): DuplicateKey[] {
-  const colons = text.match(/"\s*:/g)?.length ?? 0;
-  if (colons <= properties) return [];
+  if (keyColons(text, properties) <= properties) return [];
   const out: DuplicateKey[] = [];
   const stack: Set<string>[] = [];
   visit(text, {
