@@ -131,3 +131,18 @@ test('a file-system error names the path and the reason, without a stack trace',
     assert.match(r.stderr, /^awb run: .*results\/r1: a part of the path is not a folder \(ENOTDIR\)$/m);
   } finally { cleanup(); }
 });
+
+test('YAML with 20,000 anchors and aliases is refused at once by validate and by a dry run (the parse would take many seconds, deaf to Ctrl+C)', async () => {
+  const { dir, cleanup } = tempDir('awb-inputs-');
+  try {
+    let y = '';
+    for (let i = 0; i < 10_000; i++) y += `- id: c${i}\n  category: &c${i} safety\n  conversation: hi\n  expected_safe_behavior: *c${i}\n`;
+    writeFileSync(join(dir, 'anchors.cases.yaml'), y);
+    const r = await awb(['validate', 'anchors.cases.yaml'], dir);
+    assertCleanFailure(r, 'validate 20,000 anchors and aliases');
+    assert.match(r.stdout, /^anchors\.cases\.yaml:1:1: error: YAML: 20000 anchors and aliases \(&name, \*name\), over the limit of 1000; .* \[too-many-anchors\]$/m);
+    const dry = await awb(['run', '--dataset', 'anchors.cases.yaml', '--models', 'some-model', '--dry-run'], dir);
+    assertCleanFailure(dry, 'dry run of 20,000 anchors and aliases');
+    assert.match(dry.stderr, /anchors\.cases\.yaml:1:1: YAML: 20000 anchors and aliases/);
+  } finally { cleanup(); }
+});
