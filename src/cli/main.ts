@@ -9,6 +9,7 @@ import { gridCommand } from './commands/grid';
 import { labelsCommand } from './commands/labels';
 import { registryCommand } from './commands/registry';
 import { serveMockCommand } from './commands/serveMock';
+import { compareCommand } from './commands/compare';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -23,6 +24,7 @@ Commands:
   labels export RUN     write a run's human stance labels as CSV and JSONL
   registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
   serve-mock            a local OpenAI-compatible server with canned answers: try a run with no key
+  compare BASE NEW      compare two runs key by key (regressions, paired tests); --fail-on for CI
 
 Run "awb <command> --help" for a command's options.`;
 
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   labels: labelsCommand,
   registry: registryCommand,
   'serve-mock': serveMockCommand,
+  compare: compareCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
