@@ -40,6 +40,8 @@ const builds = [
   // Runs and scoring passes run in a worker thread of the extension host (src/extension/run/workerJob.ts).
   { ...node, entryPoints: ['src/extension/run/runWorker.ts'], outfile: 'dist/runWorker.js' },
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: cliBanner },
+  // The GitHub Action's script (action.yml); it runs dist/cli.js beside it.
+  { ...node, entryPoints: ['src/action/main.ts'], outfile: 'dist/action.js' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],
