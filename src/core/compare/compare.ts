@@ -197,7 +197,8 @@ function paired(base: number[], next: number[], resamples: number, seed: string)
   const n = base.length;
   if (n === 0) return { n: 0, base: null, new: null, diff: null, ci: null, p: null, p_method: 'none' };
   const d = new Float64Array(n);
-  for (let i = 0; i < n; i++) d[i] = next[i]! - base[i]!;
+  // Rounded to 1e-12: scores are decimals, and 0.9 − 0.6 must tie with 0.6 − 0.3 when ranked.
+  for (let i = 0; i < n; i++) d[i] = Math.round((next[i]! - base[i]!) * 1e12) / 1e12;
   const w = wilcoxonSignedRank(d);
   const ci = bootstrapMeanCI(d, { resamples, seed });
   return { n, base: mean(base), new: mean(next), diff: mean(d), ci, p: Number.isNaN(w.p) ? null : w.p, p_method: w.method };

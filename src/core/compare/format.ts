@@ -30,7 +30,7 @@ export function headline(c: Comparison): string {
   const k = c.counts;
   return [
     plural(k.regression, 'regression'), plural(k.fix, 'fix', 'fixes'), `${k.score} score move${k.score === 1 ? '' : 's'} ≥ ${c.options.threshold}`,
-    plural(k.changed, 'changed case'), `${k.added} added`, `${k.removed} removed`, `${k.unscored} not comparable (errors or no verdict)`,
+    plural(k.changed, 'key of a changed case', 'keys of changed cases'), `${k.added} added`, `${k.removed} removed`, `${k.unscored} not comparable (errors or no verdict)`,
   ].join(', ');
 }
 
@@ -121,7 +121,7 @@ function renderMd(c: Comparison, caps: MdCaps, title: string): string {
     out.push('');
   }
   const k = c.counts;
-  out.push(`${k.regression ? '🔴' : '🟢'} **${plural(k.regression, 'regression')}** · ${plural(k.fix, 'fix', 'fixes')} · ${k.score} score move${k.score === 1 ? '' : 's'} ≥ ${c.options.threshold} · ${plural(k.changed, 'changed case')} · ${k.added} added · ${k.removed} removed · ${k.unscored} not comparable (errors or no verdict)`, '');
+  out.push(`${k.regression ? '🔴' : '🟢'} **${plural(k.regression, 'regression')}** · ${plural(k.fix, 'fix', 'fixes')} · ${k.score} score move${k.score === 1 ? '' : 's'} ≥ ${c.options.threshold} · ${plural(k.changed, 'key of a changed case', 'keys of changed cases')} · ${k.added} added · ${k.removed} removed · ${k.unscored} not comparable (errors or no verdict)`, '');
   const grid = c.groups.some((g) => g.uplift);
   out.push(`| model | persona | pairs | ASR base → new | Δ ASR | McNemar p | Δ overall [95% CI] | Wilcoxon p |${grid ? ' Δ uplift | p |' : ''} errors base / new |`);
   out.push(`|---|---|---:|---|---:|---:|---|---:|${grid ? '---:|---:|' : ''}---|`);
