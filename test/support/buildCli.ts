@@ -39,3 +39,8 @@ export function cliBundle(): Promise<string> {
 export function runWorkerBundle(): Promise<string> {
   return bundle('src/extension/run/runWorker.ts', 'runWorker', false);
 }
+
+/** The GitHub Action's script (dist/action.js beside dist/cli.js in a release of the action). */
+export function actionBundle(): Promise<string> {
+  return bundle('src/action/main.ts', 'action', false);
+}
