@@ -96,6 +96,8 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
   const shard = input(env, 'shard'), shards = input(env, 'shards');
   if ((shard === '') !== (shards === '')) { error('give both shard and shards (shard I of N, 0-based), or neither'); return 2; }
 
+  const pr = readPullRequest(env);
+
   // 1. The run: an existing folder (`run`), or awb run now.
   let runDir: string;
   const existing = input(env, 'run');
@@ -127,6 +129,13 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
       if (shard && /--shard/.test(r.stderr)) error('this version of awb cannot run shards yet (awb run --shard is not built): leave shard and shards empty');
       else error('awb run refused its inputs (see the log above)');
       return 2;
+    }
+    if (pr?.fork && r.code !== 0 && /no API key/i.test(r.stderr) && !existsSync(join(runDir, 'partials.jsonl'))) {
+      const msg = `pull request #${pr.number} comes from a fork (${pr.headRepo ?? 'a deleted repository'}): GitHub gives its workflows no secrets, so the model API keys are missing and the benchmark was not run. A maintainer can run it from a branch of this repository.`;
+      warn(msg);
+      if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `### Alignment Workbench\n\nSkipped: ${mdText(msg, 400)}\n`);
+      setOutput(env, 'gate', 'none');
+      return 0;
     }
     if (!isDir(runDir) || !existsSync(join(runDir, 'partials.jsonl'))) { error(`awb run exited ${r.code} and left no run folder at ${runDir}`); return 1; }
     if (r.code !== 0) runNote = `awb run exited ${r.code}: the run has errors or is partial; errors are counted below, never as safe.`;
@@ -167,7 +176,6 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
 
   // 3. The pull request comment.
   if (comment === 'off') { io.out('comment: off — no pull request comment'); return 0; }
-  const pr = readPullRequest(env);
   if (!pr) { io.out('not a pull request event: no comment (the comparison is in the job summary)'); return 0; }
   const token = input(env, 'github-token');
   if (pr.fork && !token) {

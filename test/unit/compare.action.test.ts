@@ -216,6 +216,14 @@ describe('the GitHub Action script against a local GitHub API', () => {
     assert.equal(fork.code, 0, fork.stderr);
     assert.match(fork.stderr, /comes from a fork \(stranger\/bench\): GitHub gives its workflows no secrets and a read-only token, so no comment is posted/);
     assert.equal(gh.requests.length, 0);
+    // Without secrets the benchmark itself cannot run: said plainly, skipped, not a failure.
+    const noKeys = await action(dir, { dataset: 'bench.cases.jsonl', models: 'm1', 'judge-model': 'judge-a', 'run-id': 'fork-1', baseline: 'results/main-1', 'github-token': '' }, {
+      // A hosted endpoint and no key, as on a fork: awb refuses before any call (and .invalid never resolves).
+      GITHUB_EVENT_PATH: join(dir, 'fork-event.json'), OPENAI_API_KEY: '', OPENAI_BASE_URL: 'https://models.invalid/v1',
+    });
+    assert.equal(noKeys.code, 0, noKeys.stderr);
+    assert.match(noKeys.stderr, /comes from a fork \(stranger\/bench\): GitHub gives its workflows no secrets, so the model API keys are missing and the benchmark was not run/);
+    assert.equal(gh.requests.length, 0);
     // Invalid inputs exit 2.
     assert.equal((await action(dir, { run: 'results/pr-1', comment: 'always' })).code, 2);
     assert.equal((await action(dir, { run: 'results/pr-1', 'fail-on': 'vibes' })).code, 2);
