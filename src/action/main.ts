@@ -151,7 +151,9 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
   const baseDir = baseline ? resolve(cwd, baseline) : '';
   if (!baseline || !isDir(baseDir)) {
     const why = baseline ? `the baseline folder ${baseline} was not found (no artifact of the base branch yet?)` : 'no baseline was given';
-    warn(`${why}: the run is not compared${gate.length ? ' and fail-on is not checked' : ''}`);
+    const line = `${why}: the run is not compared${gate.length ? ' and fail-on is not checked' : ''}`;
+    if (baseline) warn(line);
+    else io.out(line);
     markdown = `### ${mdText(title, 200)}\n\nNo comparison: ${mdText(why, 300)}.${gate.length ? ' The fail-on conditions were not checked.' : ''}\n`;
   } else {
     try {

@@ -152,7 +152,7 @@ describe('the GitHub Action script against a local GitHub API', () => {
     setPhase('base');
     const base = await action(dir, { ...common, 'run-id': 'main-1', comment: 'off' });
     assert.equal(base.code, 0, base.stderr);
-    assert.match(base.stderr, /no baseline was given/);
+    assert.match(base.stdout, /no baseline was given/);
     assert.equal(gh.requests.length, 0, 'comment: off posts nothing');
 
     setPhase('new');
