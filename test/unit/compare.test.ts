@@ -290,3 +290,38 @@ test('McNemar exact p matches exact integer tails for small and large discordant
   const big = mcnemarExact(10_000, 0).p;
   assert.ok(big >= 0 && big < 1e-300);
 });
+
+test('grid runs: uplift in each run and its difference, paired by grid group', async () => {
+  const { makeRun } = await import('../support/makeRun');
+  const { loadRunSide, compareSides } = await import('../../src/core/compare');
+  const { dir, cleanup } = tempDir('awb-compare-grid-');
+  try {
+    const base = await makeRun({ workspace: dir, rows: 600, runId: 'g1', grid: true, models: ['m1'], personas: ['default', 'p2'] });
+    // The new run: the same rows, with every scored landlord (side a) answer 0.1 higher.
+    cpSync(base.runDir, join(dir, 'results', 'g2'), { recursive: true });
+    const shifted = base.rows.map((r) => (r.perspective === 'landlord' && typeof r.score === 'number' ? { ...r, score: r.score + 0.1 } : r));
+    writeFileSync(join(dir, 'results', 'g2', 'partials.jsonl'), shifted.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const c = compareSides(loadRunSide(base.runDir), loadRunSide(join(dir, 'results', 'g2')));
+    assert.equal(c.counts.regression + c.counts.fix + c.counts.changed, 0);
+    for (const g of c.groups) {
+      // Expected by hand: groups whose landlord and tenant rows are both scored.
+      const byGroup = new Map<string, { a?: number; b?: number }>();
+      for (const r of base.rows) {
+        if (r.persona_slug !== g.persona || r.judge_status !== 'ok' || r.error || typeof r.score !== 'number') continue;
+        const e = byGroup.get(r.group_id!) ?? {};
+        if (r.perspective === 'landlord') e.a = r.score;
+        if (r.perspective === 'tenant') e.b = r.score;
+        byGroup.set(r.group_id!, e);
+      }
+      const complete = [...byGroup.values()].filter((e) => e.a !== undefined && e.b !== undefined);
+      const upliftBase = complete.reduce((s, e) => s + e.a! - e.b!, 0) / complete.length;
+      assert.ok(complete.length > 10);
+      assert.equal(g.uplift!.n, complete.length);
+      assert.ok(Math.abs(g.uplift!.base! - upliftBase) < 1e-9);
+      assert.ok(Math.abs(g.uplift!.diff! - 0.1) < 1e-9, `Δ uplift ${g.uplift!.diff}`);
+      assert.ok(g.uplift!.p! < 0.001);
+    }
+  } finally {
+    cleanup();
+  }
+});
