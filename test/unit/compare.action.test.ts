@@ -247,7 +247,7 @@ test('the markdown stays under 65,536 characters for a 100k-row comparison with 
         i++;
       }
     }
-    return { label: isNew ? 'new' : 'base', runId: isNew ? 'new' : 'base', dir: null, rows, caseHashes: new Map(), judge: { models: ['judge'], prompt: 'p' }, grid: null };
+    return { label: isNew ? 'new' : 'base', runId: isNew ? 'new' : 'base', dir: null, rows, caseHashes: new Map(), judge: { models: ['judge'], scorers: ['safety-judge'], prompt: 'p' }, grid: null };
   };
   const c = compareSides(side(false), side(true));
   assert.equal(c.counts.regression, 10_000);

@@ -232,6 +232,17 @@ describe('awb compare (the built CLI, two real runs against a scripted endpoint)
     assert.equal(c.totals.new_counts.unscored, 24);
     assert.equal(c.totals.pairs, 0);
     assert.equal(c.totals.asr_new, null);
+    assert.equal(c.judge_changed, false, 'nothing scored is not a judge change');
+
+    // Scored afterwards by the same judge: the same verdicts, and no judge change claimed.
+    phase = 'new';
+    const scored = await awb(['score', 'results/later', '--judge-model', 'judge-a', '--no-registry'], dir);
+    assert.equal(scored.code, 0, scored.stderr);
+    const after = JSON.parse((await awb(['compare', 'results/new', 'results/later', '--format', 'json'], dir)).stdout) as typeof c;
+    assert.equal(after.totals.pairs, 24);
+    assert.equal(after.counts.regression + after.counts.fix + after.counts.unscored, 0);
+    assert.equal(after.judge_changed, false, after.judge_notes.join('; '));
+    assert.match(after.judge_notes.join('\n'), /recorded on one side only/);
   });
 
   test('a different judge prompt or judge model is flagged loudly', async () => {

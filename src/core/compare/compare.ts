@@ -204,13 +204,27 @@ function paired(base: number[], next: number[], resamples: number, seed: string)
   return { n, base: mean(base), new: mean(next), diff: mean(d), ci, p: Number.isNaN(w.p) ? null : w.p, p_method: w.method };
 }
 
-function sameJudge(a: RunSide['judge'], b: RunSide['judge']): string[] {
+/**
+ * What differs between two runs' judges. `changed` is set only on evidence: a different judge
+ * model, a different recorded prompt, or a different scorer. A side with no judge record (nothing
+ * scored yet) or without prompt hashes (scored later by `awb score`) gets a note instead.
+ */
+function judgeDiff(a: RunSide['judge'], b: RunSide['judge']): { changed: boolean; notes: string[] } {
   const notes: string[] = [];
+  let changed = false;
   const am = a.models.join(', '), bm = b.models.join(', ');
-  if (am !== bm) notes.push(`judge model differs: ${am || 'unknown'} → ${bm || 'unknown'}`);
+  if (!am || !bm) notes.push(`${!am && !bm ? 'neither run has' : !am ? 'the base run has' : 'the new run has'} a judge record (nothing scored yet?): the judges cannot be compared`);
+  else if (am !== bm) { changed = true; notes.push(`judge model differs: ${am} → ${bm}`); }
   else if (a.models.length > 1) notes.push(`more than one judge model scored these runs: ${am}`);
-  if (a.prompt !== b.prompt) notes.push(a.prompt === null || b.prompt === null ? 'judge prompt unknown on one side (run.json has no judge record)' : 'judge prompt differs (the scorer or its instructions changed)');
-  return notes;
+  if (a.prompt !== null && b.prompt !== null) {
+    if (a.prompt !== b.prompt) { changed = true; notes.push('judge prompt differs (the scorer or its instructions changed)'); }
+  } else if (a.scorers.length && b.scorers.length && a.scorers.join(',') !== b.scorers.join(',')) {
+    changed = true;
+    notes.push(`judge scorer differs: ${a.scorers.join(', ')} → ${b.scorers.join(', ')}`);
+  } else if ((a.prompt === null) !== (b.prompt === null) && am && bm) {
+    notes.push('the judge prompt is recorded on one side only (a run scored later by awb score): compared by judge model and scorer only');
+  }
+  return { changed, notes };
 }
 
 /**
@@ -287,7 +301,7 @@ export function compareSides(base: RunSide, next: RunSide, opts: CompareOptions 
 
   const rank = (c: KeyChange) => KIND_ORDER.indexOf(c.kind);
   changes.sort((x, y) => rank(x) - rank(y) || (x.delta_overall ?? 0) - (y.delta_overall ?? 0) || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  const judgeNotes = opts.mode && opts.mode !== 'runs' ? [] : sameJudge(base.judge, next.judge);
+  const judge = opts.mode && opts.mode !== 'runs' ? { changed: false, notes: [] } : judgeDiff(base.judge, next.judge);
   const fin = { resamples, seed };
   const ordered = [...groups.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.persona < b.persona ? -1 : a.persona > b.persona ? 1 : 0));
   return {
@@ -295,8 +309,8 @@ export function compareSides(base: RunSide, next: RunSide, opts: CompareOptions 
     new: { label: next.label, run_id: next.runId, dir: next.dir, judge: next.judge },
     mode: opts.mode ?? 'runs',
     options: { threshold, seed, resamples },
-    judge_changed: judgeNotes.some((n) => !n.startsWith('more than one')) ,
-    judge_notes: judgeNotes,
+    judge_changed: judge.changed,
+    judge_notes: judge.notes,
     totals: total.finish(fin, gridSides),
     groups: ordered.map((g) => g.finish(fin, gridSides)),
     changes,

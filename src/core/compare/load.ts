@@ -39,7 +39,9 @@ export interface CompareRow {
 export interface JudgeInfo {
   /** Judge model slugs: run.json's judge, and every judge model named on a row. */
   models: string[];
-  /** A stable text of the judge's prompt identity (scorer id and prompt hashes); null when unknown. */
+  /** Scorer ids (e.g. `safety-judge`) from run.json's judge record and scoring passes. */
+  scorers: string[];
+  /** A stable text of the judge's prompt identity (scorer id and prompt hashes); null when not recorded. */
   prompt: string | null;
 }
 
@@ -129,14 +131,19 @@ export function judgeFromRunJson(json: Pick<RunJson, 'prompts' | 'fingerprint' |
   if (pj && typeof pj.model === 'string') models.add(pj.model);
   const fj = json?.fingerprint?.judge;
   if (fj && typeof fj.slug === 'string') models.add(fj.slug);
-  for (const s of json?.scoring ?? []) if (typeof s?.judge_model === 'string') models.add(s.judge_model);
+  const scorers = new Set<string>();
+  if (pj && typeof pj.id === 'string') scorers.add(pj.id);
+  for (const s of json?.scoring ?? []) {
+    if (typeof s?.judge_model === 'string') models.add(s.judge_model);
+    if (typeof s?.scorer === 'string') scorers.add(s.scorer);
+  }
   let prompt: string | null = null;
   if (pj) {
     const { model: _m, ...rest } = pj;
     prompt = canonical(rest);
   }
   if (fj && fj.scorer && typeof fj.scorer === 'object') prompt = canonical({ prompts: prompt, scorer: fj.scorer });
-  return { models: [...models].sort(), prompt };
+  return { models: [...models].sort(), scorers: [...scorers].sort(), prompt };
 }
 
 /**
