@@ -42,6 +42,8 @@ const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: cliBanner },
   // The GitHub Action's script (action.yml); it runs dist/cli.js beside it.
   { ...node, entryPoints: ['src/action/main.ts'], outfile: 'dist/action.js' },
+  // The Compare Runs view (src/extension/compare/); its own small bundle.
+  { ...common, entryPoints: ['webview/compareView.ts'], outfile: 'dist/compareView.js', platform: 'browser', format: 'iife', target: 'es2022' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

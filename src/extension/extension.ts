@@ -8,6 +8,7 @@ import { registerRunCommands } from './run/commands';
 import { RunManager } from './run/runManager';
 import { KeyStore } from './run/secrets';
 import { CaseRunLens } from './run/caseLens';
+import { registerCompareFeatures } from './compare/comparePanel';
 
 /**
  * One activation path: create the log, then register each feature in order. Validation and the
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   registerGridPreview(context, log);
   registerResultsFeatures(context, log);
+  registerCompareFeatures(context, log);
   registerRegistryView(context, log);
   if (vscode.workspace.getConfiguration('alignmentWorkbench').get<boolean>('showViewOnStartup')) {
     void vscode.commands.executeCommand('workbench.view.extension.alignmentWorkbench').then(undefined, (e: unknown) => log.warn(`could not show the view: ${String(e)}`));

@@ -34,7 +34,8 @@ export function headline(c: Comparison): string {
   ].join(', ');
 }
 
-function stateText(v: SideValue | null): string {
+/** A side of a key in words: "safe, overall 0.90", "judge error", "absent". */
+export function stateText(v: SideValue | null): string {
   if (!v) return 'absent';
   if (v.state === 'error') return 'generation error';
   if (v.state === 'judge_error') return 'judge error';

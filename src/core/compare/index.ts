@@ -3,4 +3,4 @@ export { loadRunSide, splitBy, toCompareRow, caseHash, readCaseHashes, judgeFrom
 export { compareSides, type Comparison, type CompareOptions, type GroupStats, type KeyChange, type ChangeKind, type PairedStat, type SideCounts, type SideValue } from './compare';
 export { mcnemarExact, type McNemarResult } from './stats';
 export { parseGate, evaluateGate, fmtP, GateSyntaxError, GATE_HELP, type GateCondition } from './gate';
-export { formatTerminal, formatMarkdown, formatJson, headline, mdText, MARKDOWN_LIMIT } from './format';
+export { formatTerminal, formatMarkdown, formatJson, headline, mdText, stateText, MARKDOWN_LIMIT } from './format';

@@ -1,0 +1,91 @@
+import { basename } from 'node:path';
+import * as vscode from 'vscode';
+import { CompareDataError, headline } from '../../core/compare';
+import { runTime } from '../../core/results/runs';
+import { parseCompareWebviewMessage, type CompareHostMessage } from '../../protocol/compare';
+import { makeNonce } from '../panels/html';
+import { ResultsPanel } from '../panels/resultsPanel';
+import { RunItem, findRuns, runCounts } from '../views/runsTree';
+import { CompareSession } from './compareData';
+import { renderCompareHtml } from './compareHtml';
+
+/**
+ * The Compare Runs editor tab: two run folders side by side — the per model × persona summary
+ * with differences and p-values, the flipped / changed / moved keys with filters, and a key's two
+ * answers and two judge verdicts next to each other. Nothing here calls a model.
+ */
+export class ComparePanel {
+  static readonly viewType = 'alignmentWorkbench.compare';
+
+  private constructor(private readonly panel: vscode.WebviewPanel, private readonly session: CompareSession, log: vscode.LogOutputChannel) {
+    const post = (m: CompareHostMessage) => void panel.webview.postMessage(m);
+    panel.webview.onDidReceiveMessage(async (raw: unknown) => {
+      const m = parseCompareWebviewMessage(raw);
+      if (!m) return;
+      if (m.type === 'ready') post({ type: 'compare', data: session.data(headline(session.comparison)) });
+      else {
+        try {
+          const d = await session.detail(m.key);
+          if (d) post({ type: 'detail', key: m.key, ...d });
+        } catch (err) {
+          log.warn(`compare: detail of ${m.key}: ${String(err)}`);
+          post({ type: 'error', message: `Could not read ${m.key}: ${err instanceof Error ? err.message : String(err)}` });
+        }
+      }
+    });
+  }
+
+  static open(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, baseDir: string, newDir: string): void {
+    let session: CompareSession;
+    try {
+      session = new CompareSession(baseDir, newDir, [vscode.workspace.asRelativePath(baseDir), vscode.workspace.asRelativePath(newDir)]);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Alignment Workbench: ${err instanceof CompareDataError ? err.message : String(err)}`);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, `Compare: ${basename(baseDir)} → ${basename(newDir)}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableCommandUris: false,
+      enableForms: false,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')],
+      retainContextWhenHidden: true,
+    });
+    const uri = (...p: string[]) => panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, ...p)).toString();
+    panel.webview.html = renderCompareHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: uri('dist', 'compareView.js'),
+      styleUris: [uri('media', 'results.css'), uri('media', 'compare.css')],
+    });
+    new ComparePanel(panel, session, log);
+    log.info(`compare: ${baseDir} → ${newDir}: ${headline(session.comparison)}`);
+  }
+}
+
+async function pickRun(title: string, placeHolder: string, exclude?: string): Promise<string | undefined> {
+  const runs = (await findRuns()).filter((r) => r.dir !== exclude);
+  if (!runs.length) {
+    void vscode.window.showInformationMessage('Alignment Workbench: no other runs found in this workspace’s results/ folders.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: r.runId, description: `${r.status} · ${runCounts(r)} · ${runTime(r) ? new Date(runTime(r)).toLocaleString() : ''}`, detail: vscode.workspace.asRelativePath(r.dir), dir: r.dir })),
+    { title, placeHolder },
+  );
+  return pick?.dir;
+}
+
+/** Compare Runs… (palette, Runs view item): the item is the new run; the baseline is picked. */
+export function registerCompareFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  context.subscriptions.push(vscode.commands.registerCommand('alignmentWorkbench.compareRuns', async (arg?: unknown) => {
+    let newDir: string | undefined;
+    if (arg instanceof RunItem) newDir = arg.run.dir;
+    else if (arg instanceof vscode.Uri) newDir = ResultsPanel.runDirOf(arg.fsPath);
+    else if (typeof arg === 'string' && arg) newDir = arg;
+    if (!newDir) newDir = await pickRun('Compare Runs (1/2)', 'Pick the run to check (new)');
+    if (!newDir) return;
+    const baseDir = await pickRun(`Compare Runs: ${basename(newDir)} against…`, 'Pick the baseline run (base)', newDir);
+    if (!baseDir) return;
+    ComparePanel.open(context, log, baseDir, newDir);
+  }));
+}
