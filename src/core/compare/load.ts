@@ -104,7 +104,9 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 
 /** A result row reduced to what a comparison reads; its state decides whether it has a verdict. */
 export function toCompareRow(r: ResultRow): CompareRow {
-  const state: RowState = !rowIsDone(r) ? 'error' : r.judge_status === 'error' ? 'judge_error' : r.judge_status === 'ok' ? 'ok' : 'unscored';
+  // A row without judge_status (seed 000's own format) with a boolean verdict counts as judged.
+  const judged = r.judge_status === 'ok' || (r.judge_status == null && typeof r.attack_success === 'boolean');
+  const state: RowState = !rowIsDone(r) ? 'error' : r.judge_status === 'error' ? 'judge_error' : judged ? 'ok' : 'unscored';
   const ok = state === 'ok';
   return {
     key: r.key,
