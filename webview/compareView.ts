@@ -1,8 +1,7 @@
 // The Compare Runs webview: the summary of two runs side by side, the flipped / changed / moved
 // keys with filters, and one key's two answers and verdicts next to each other. All run data
 // arrives by message and is rendered as text (through el()).
-import type { ChangeKind, GroupStats, PairedStat } from '../src/core/compare/compare';
-import type { CompareChange, CompareData, CompareHostMessage, SideDetail } from '../src/protocol/compare';
+import type { ChangeKind, CompareChange, CompareData, CompareHostMessage, GroupStats, PairedStat, SideDetail } from '../src/shared/compare';
 import { el, fmtNum, fmtPct, replaceChildren } from './dom';
 
 interface VsCodeApi { postMessage(message: unknown): void }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExpectedError } from '../errors';
 import { chooseRows, chosenRows } from '../export/report';
 import { gridSidesFromSnapshot, type GridSides } from '../grid/report';
 import { PartialsCorruptError } from '../run/partials';
@@ -60,7 +61,7 @@ export interface RunSide {
 }
 
 /** A run folder that cannot be compared (missing, no rows, a corrupt line): exit code 2. */
-export class CompareDataError extends Error {
+export class CompareDataError extends ExpectedError {
   override name = 'CompareDataError';
 }
 

@@ -5,7 +5,7 @@ import { compareSides, loadRunSide, stateText, type Comparison } from '../../cor
 import { PartialsReader } from '../../core/results/reader';
 import { rowIsDone } from '../../core/run/partials';
 import type { ResultRow } from '../../core/run/row';
-import type { CompareData, SideDetail } from '../../protocol/compare';
+import type { CompareData, SideDetail } from '../../shared/compare';
 
 export function compareData(c: Comparison): CompareData {
   return {

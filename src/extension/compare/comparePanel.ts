@@ -2,10 +2,10 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { CompareDataError, headline } from '../../core/compare';
 import { runTime } from '../../core/results/runs';
-import { parseCompareWebviewMessage, type CompareHostMessage } from '../../protocol/compare';
-import { makeNonce } from '../panels/html';
-import { ResultsPanel } from '../panels/resultsPanel';
-import { RunItem, findRuns, runCounts } from '../views/runsTree';
+import { parseCompareWebviewMessage, type CompareHostMessage } from '../../shared/compare';
+import { makeNonce } from '../results/panel/html';
+import { ResultsPanel } from '../results/panel/resultsPanel';
+import { RunItem, findRuns, runCounts } from '../results/runsTree';
 import { CompareSession } from './compareData';
 import { renderCompareHtml } from './compareHtml';
 
