@@ -10,6 +10,7 @@ import { labelsCommand } from './commands/labels';
 import { registryCommand } from './commands/registry';
 import { serveMockCommand } from './commands/serveMock';
 import { compareCommand } from './commands/compare';
+import { mergeCommand } from './commands/merge';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -20,6 +21,7 @@ Commands:
   run [FILE.bench.yaml] run a benchmark (cases × personas × models, judged); resumable
   score RUN_DIR         judge a run's answers afterwards (--judge-model M)
   report RUN_DIR        rebuild a run's results.csv, results.parquet and summary.csv
+  merge SHARD_DIR...    join the shards of a run (awb run --shard I/N) into one run folder
   grid build FILE       build a sycophancy grid's cases (.cases.jsonl)
   labels export RUN     write a run's human stance labels as CSV and JSONL
   registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   score: scoreCommand,
   report: reportCommand,
+  merge: mergeCommand,
   grid: gridCommand,
   labels: labelsCommand,
   registry: registryCommand,

@@ -8,6 +8,7 @@ import {
   type Logger, type RunInput, type RunProgress, type RunSummary,
 } from '../../core';
 import { UsageError, type CliIO, type Command } from '../usage';
+import { resolveShard, ShardError } from '../../core/run/shard';
 
 export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
 
@@ -38,6 +39,12 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
   --score now|later       judge as answers arrive (now) or later with "awb score"
   --timeout-s S           timeout of one call (default 60)
   --max-retries N         retries on 408/409/429/5xx/connection errors (default 3)
+  --shard I/N|auto        run only shard I (0-based) of N of the run's keys, into
+                          OUT/RUNID.shard-I-of-N (needs --run-id); "auto" reads the index from
+                          Slurm (SLURM_ARRAY_TASK_*), Kubernetes (JOB_COMPLETION_INDEX) or
+                          AWB_SHARD, the count from --shards/AWB_SHARDS or the Slurm array;
+                          join the shards with "awb merge" (docs/sharding.md)
+  --shards N              the shard count, with --shard auto
   --dry-run               validate and build every request, call nothing, print counts
   --no-registry           do not record this run in the dataset registry's history (by default
                           every registered dataset of the run gets its results: AWB_REGISTRY,
@@ -118,6 +125,8 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
       'timeout-s': { type: 'string' },
       'max-retries': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      shard: { type: 'string' },
+      shards: { type: 'string' },
       'no-registry': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -163,6 +172,12 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
   set('timeoutS', num('timeout-s', values['timeout-s'], { min: Number.MIN_VALUE }));
   set('maxRetries', num('max-retries', values['max-retries'], { int: true, min: 0 }));
   if (values['dry-run']) input.dryRun = true;
+  try {
+    set('shard', resolveShard(values.shard, num('shards', values.shards, { int: true, min: 1 }), io.env));
+  } catch (err) {
+    if (err instanceof ShardError) throw new UsageError(err.message);
+    throw err;
+  }
   if (values['no-registry']) input.noRegistry = true;
   return input;
 }

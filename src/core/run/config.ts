@@ -6,6 +6,7 @@ import { fileProblemDiagnostic } from '../validate/fileCheck';
 import { GridFileError, readGridFile } from '../grid/format';
 import type { Grid } from '../schemas/grid';
 import { RUN_FILES } from './runFolder';
+import { shardFolderName, siblingShardRunJson, type ShardSpec } from './shard';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
 import type { Bench } from '../schemas/bench';
 import { ExpectedError } from '../errors';
@@ -38,6 +39,8 @@ export interface RunInput {
   modelsFile?: string;
   personasFile?: string;
   dryRun?: boolean;
+  /** Run only this shard of the plan's keys (docs/sharding.md); needs `runId`. */
+  shard?: ShardSpec;
   cwd: string;
   env: NodeJS.ProcessEnv;
 }
@@ -92,6 +95,8 @@ export interface ResolvedRunConfig {
   limit?: number;
   /** Only these case ids, when set. */
   caseIds?: string[];
+  /** A shard of the plan: `runDir` is `outDir/RUNID.shard-I-of-N`; rows keep `runId`. */
+  shard?: ShardSpec;
   dryRun: boolean;
 }
 
@@ -109,7 +114,7 @@ export function newRunId(d = new Date()): string {
 const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The CLI-level input stored in run.json, so `awb run --run-id X` alone can resume. */
-export type StoredInput = Omit<RunInput, 'env' | 'cwd' | 'dryRun' | 'runId' | 'out'>;
+export type StoredInput = Omit<RunInput, 'env' | 'cwd' | 'dryRun' | 'runId' | 'out' | 'shard'>;
 
 async function loadGrid(file: string): Promise<Grid> {
   const problem = fileProblemDiagnostic(file);
@@ -143,11 +148,15 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   const outDir = input.out ? resolve(cwd, input.out) : bench ? resolve(base, bench.out) : resolve(cwd, 'results');
   let runId = input.runId ?? bench?.run_id;
   if (runId !== undefined && !RUN_ID_PATTERN.test(runId)) throw new ConfigError(`run id "${runId}" may use letters, digits, ".", "_" and "-" only`);
+  // Every shard of a run shares one run id (a default id is a time, different on every machine).
+  if (input.shard && runId === undefined) throw new ConfigError('--shard needs --run-id ID: every shard of a run must use the same run id');
+  const folderOf = (id: string) => join(outDir, input.shard ? shardFolderName(id, input.shard) : id);
 
   // `awb run --run-id X` with no data named: continue that run with its stored input.
   let stored: StoredInput | undefined;
   if (runId && !bench && !input.datasets?.length && !input.grid) {
-    const runJson = join(outDir, runId, 'run.json');
+    let runJson = join(folderOf(runId), 'run.json');
+    if (input.shard && !existsSync(runJson)) runJson = siblingShardRunJson(outDir, runId, input.shard.count) ?? runJson;
     if (!existsSync(runJson)) throw new ConfigError(`no dataset given, and ${relative(cwd, runJson) || runJson} does not exist to resume from`);
     stored = (JSON.parse(readFileSync(runJson, 'utf8')) as { input?: StoredInput }).input;
     if (!stored) throw new ConfigError(`${runJson} has no stored input; pass the datasets and models again`);
@@ -211,7 +220,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   }
   const rateLimitRps = pick('rateLimitRps') ?? bench?.rate_limit_rps;
   const limitIn = pick('limit') ?? bench?.limit;
-  const runDir = join(outDir, runId);
+  const runDir = folderOf(runId);
   let grid: ResolvedGrid | undefined;
   if (gridFile && gridSpec) {
     const gridLimit = limitIn ?? gridSpec.sampling.limit;
@@ -247,6 +256,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     maxRetries: pick('maxRetries') ?? bench?.max_retries ?? 3,
     ...(limit !== undefined ? { limit } : {}),
     ...(pick('caseIds')?.length ? { caseIds: [...new Set(pick('caseIds'))] } : {}),
+    ...(input.shard ? { shard: input.shard } : {}),
     dryRun: input.dryRun ?? false,
   };
   if (!(cfg.concurrency >= 1)) throw new ConfigError('--concurrency must be at least 1');

@@ -15,9 +15,9 @@ import { RUN_FILES } from './runFolder';
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The command that continues a run (its inputs are read back from run.json). */
-export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 'cwd'>): string {
+export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 'cwd'> & { shard?: ResolvedRunConfig['shard'] }): string {
   const out = displayPath(cfg.cwd, cfg.outDir);
-  return `awb run --run-id ${quote(cfg.runId)}${out === 'results' ? '' : ` --out ${quote(out)}`}`;
+  return `awb run --run-id ${quote(cfg.runId)}${cfg.shard ? ` --shard ${cfg.shard.index}/${cfg.shard.count}` : ''}${out === 'results' ? '' : ` --out ${quote(out)}`}`;
 }
 
 /**

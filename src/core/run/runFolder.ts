@@ -7,6 +7,8 @@ import type { Grid } from '../schemas/grid';
 import type { ResolvedGrid, ResolvedRunConfig, StoredInput } from './config';
 import type { Fingerprint } from './fingerprint';
 import { ExpectedError } from '../errors';
+import type { ShardRecord } from './shard';
+import type { MergeRecord } from '../merge/record';
 
 /** File names inside `results/{run_id}/` (see docs/run-folder.md). */
 export const RUN_FILES = {
@@ -63,6 +65,10 @@ export interface RunJson {
   scoring: { judge_model: string; scorer: string; at: string; scored: number; errors: number }[];
   /** How to continue this run from the command line. */
   resume_command: string;
+  /** A shard of a sharded run (`awb run --shard I/N`): which one, and what it owns. */
+  shard?: ShardRecord;
+  /** A run put together by `awb merge`: its shards' provenance and what is still missing. */
+  merge?: MergeRecord;
 }
 
 export function readRunJson(runDir: string): RunJson | undefined {

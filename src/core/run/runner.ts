@@ -27,6 +27,7 @@ import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
 import { recordRunHistory, type RegistryTarget } from './history';
 import { ioMessage } from '../validate/fileCheck';
+import { diffShard, planShards, shardRecord, shardUnit } from './shard';
 
 /** Options of `runBenchmark`; all optional. */
 export interface RunOptions {
@@ -127,7 +128,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     prepared = await prepareData(cfg, scorer, { snapshotFile: snapTmp, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
     const existing = readRunJson(dir);
     if (existing) {
-      const changes = diffFingerprints(existing.fingerprint, prepared.fingerprint);
+      const changes = [...diffFingerprints(existing.fingerprint, prepared.fingerprint), ...diffShard(existing.shard, cfg.shard)];
       if (changes.length) throw new ResumeMismatchError(cfg.runId, changes);
     }
     renameWithRetry(snapTmp, files.cases);
@@ -158,7 +159,12 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   db.setMeta('fingerprint', prepared.fingerprintSha256);
   db.checkpoint(writer.position);
 
-  const total = prepared.totalCases * cfg.personas.length * cfg.models.length;
+  // A shard runs only its units (cases; grid groups) of the plan: see shard.ts.
+  const keysPerCase = cfg.personas.length * cfg.models.length;
+  const shardSplit = cfg.shard ? planShards(files.cases, prepared.fingerprintSha256, cfg.shard.count, Boolean(cfg.grid)) : undefined;
+  const shard = cfg.shard && shardSplit ? shardRecord(shardSplit, prepared.fingerprintSha256, cfg.shard, keysPerCase) : undefined;
+  const owns = (c: SnapshotCase['case']) => !shardSplit || shardSplit.shardOfUnit.get(shardUnit(c, shardSplit.grid)) === cfg.shard!.index;
+  const total = shard ? shard.keys : prepared.totalCases * keysPerCase;
   const alreadyDone = db.count();
   const now = () => new Date().toISOString();
   const existing = readRunJson(dir);
@@ -181,9 +187,11 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     counts: { total, done: alreadyDone, errors: existing?.counts.errors ?? 0, judge_errors: existing?.counts.judge_errors ?? 0, judge_pending: existing?.counts.judge_pending ?? 0 },
     scoring: existing?.scoring ?? [],
     resume_command: resumeCommand(cfg),
+    ...(shard ? { shard } : {}),
   };
   writeRunJson(dir, runJson, secrets);
-  log.info(`run ${cfg.runId}: ${prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
+  if (shard) log.info(`shard ${shard.index}/${shard.count} of plan ${shard.plan_sha256.slice(0, 12)}: ${shard.units} of ${shard.plan_units} ${shard.unit}s, ${shard.cases} of ${shard.plan_cases} cases`);
+  log.info(`run ${cfg.runId}: ${shard ? shard.cases : prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
 
   // 4. Calls.
   const ac = new AbortController();
@@ -315,6 +323,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       if (ac.signal.aborted) break;
       if (!l.terminated) break;
       const snap = JSON.parse(l.text) as SnapshotCase;
+      if (!owns(snap.case)) continue;
       for (const p of cfg.personas) {
         if (db.has(resultKey(snap.case.id, p.slug, m.slug))) { session.skipped++; continue; }
         while (running >= window) await slotFreed();
@@ -378,7 +387,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   }
   await recordRunHistory({
     // A run of hand-picked cases (the editor's "Run this case") is a spot check, not an evaluation of the dataset.
-    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: cfg.caseIds ? false : opts.registry,
+    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: cfg.caseIds || cfg.shard ? false : opts.registry,
     datasets: prepared.datasets.map((d, i) => ({ path: cfg.datasets[i]!, display: d.path, sha256: d.sha256 })),
     ...(cfg.score === 'now' ? { judge: cfg.judge.slug } : {}),
   });
