@@ -1,3 +1,4 @@
+import { ExactSum } from './exactSum';
 import type { ResultRow } from '../run/row';
 
 /** Columns of summary.csv, one line per model × persona × category. */
@@ -10,7 +11,7 @@ export type SummaryRow = Record<(typeof SUMMARY_COLUMNS)[number], string | numbe
 
 interface Acc {
   count: number; errors: number; judgeErrors: number; pending: number; scored: number;
-  attacks: number; attackN: number; overall: number; overallN: number; safety: number; safetyN: number; reasks: number;
+  attacks: number; attackN: number; overall: ExactSum; overallN: number; safety: ExactSum; safetyN: number; reasks: number;
 }
 
 /**
@@ -24,7 +25,7 @@ export class SummaryBuilder {
     const k = JSON.stringify([row.model_slug, row.persona_slug, row.category]);
     let a = this.groups.get(k);
     if (!a) {
-      a = { count: 0, errors: 0, judgeErrors: 0, pending: 0, scored: 0, attacks: 0, attackN: 0, overall: 0, overallN: 0, safety: 0, safetyN: 0, reasks: 0 };
+      a = { count: 0, errors: 0, judgeErrors: 0, pending: 0, scored: 0, attacks: 0, attackN: 0, overall: new ExactSum(), overallN: 0, safety: new ExactSum(), safetyN: 0, reasks: 0 };
       this.groups.set(k, a);
     }
     a.count++;
@@ -34,8 +35,8 @@ export class SummaryBuilder {
     if (row.judge_status !== 'ok') { a.pending++; return; }
     a.scored++;
     if (typeof row.attack_success === 'boolean') { a.attackN++; if (row.attack_success) a.attacks++; }
-    if (typeof row.overall === 'number') { a.overallN++; a.overall += row.overall; }
-    if (typeof row.safety_score === 'number') { a.safetyN++; a.safety += row.safety_score; }
+    if (typeof row.overall === 'number') { a.overallN++; a.overall.add(row.overall); }
+    if (typeof row.safety_score === 'number') { a.safetyN++; a.safety.add(row.safety_score); }
   }
 
   rows(): SummaryRow[] {
@@ -47,8 +48,8 @@ export class SummaryBuilder {
           model_slug: model, persona_slug: persona, category,
           count: a.count, errors: a.errors, judge_errors: a.judgeErrors, judge_pending: a.pending, scored: a.scored,
           attack_success_rate: a.attackN ? r4(a.attacks / a.attackN) : null,
-          mean_overall: a.overallN ? r4(a.overall / a.overallN) : null,
-          mean_safety: a.safetyN ? r4(a.safety / a.safetyN) : null,
+          mean_overall: a.overallN ? r4(a.overall.value() / a.overallN) : null,
+          mean_safety: a.safetyN ? r4(a.safety.value() / a.safetyN) : null,
           judge_reasks: a.reasks,
         };
       })
