@@ -83,7 +83,9 @@ let server: FakeServer;
 let cli: string;
 
 before(async () => {
-  server = await startFakeOpenAI({ latencyMs: 1 });
+  // A grid's master scorer answers with a score; derived from the request, so every run agrees.
+  const gridScore = (text: string) => Math.round((createHash('sha256').update(text).digest()[0]! / 255) * 40 - 20) / 20;
+  server = await startFakeOpenAI({ latencyMs: 1, models: { 'grid-judge': { reply: (r) => JSON.stringify({ score: gridScore(r.messages.map((m) => m.content).join('\n')), rationale: 'scripted' }) } } });
   cli = await cliBundle();
 });
 after(async () => { await server.close(); });
@@ -196,6 +198,37 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       const km = await awb(['merge', 'results/K.shard-0-of-2', 'results/K.shard-1-of-2', '--out', 'merged/K'], dir);
       assert.equal(km.code, 0, km.stderr);
       assert.equal(read(join(dir, 'merged', 'K', 'summary.csv')), read(join(dir, 'results', 'R', 'summary.csv')));
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a grid run splits by group; the merged sycophancy.csv and summary.csv equal the one-process run\'s', async () => {
+    const { dir, cleanup } = tempDir('awb-shard-grid-');
+    try {
+      const grid = ['--grid', join(__dirname, '..', '..', 'examples', 'rent.grid.yaml'), '--include-neutral', '--limit', '10', '--seed', '5', '--models', 'subject', '--judge-model', 'grid-judge', '--concurrency', '6'];
+      const one = await awb(['run', ...grid, '--run-id', 'G'], dir);
+      assert.equal(one.code, 0, one.stderr);
+      for (const i of [0, 1, 2]) {
+        const r = await awb(['run', ...grid, '--run-id', 'G', '--shard', `${i}/3`], dir);
+        assert.equal(r.code, 0, r.stderr);
+        const rj = runJson(join(dir, 'results', `G.shard-${i}-of-3`));
+        assert.equal(rj.shard.unit, 'group');
+        assert.ok([3, 4].includes(rj.shard.units), `10 groups over 3 shards: 3 or 4 each, not ${rj.shard.units}`);
+      }
+      const groups = new Map<string, number>();
+      for (const i of [0, 1, 2]) for (const r of readPartials(join(dir, 'results', `G.shard-${i}-of-3`))) {
+        assert.ok(!groups.has(r.group_id!) || groups.get(r.group_id!) === i, `group ${r.group_id} in two shards`);
+        groups.set(r.group_id!, i);
+      }
+      assert.equal(groups.size, 10);
+      const m = await awb(['merge', ...[0, 1, 2].map((i) => `results/G.shard-${i}-of-3`), '--out', 'merged/G'], dir);
+      assert.equal(m.code, 0, m.stderr);
+      const single = join(dir, 'results', 'G'), merged = join(dir, 'merged', 'G');
+      assert.equal(read(join(merged, 'sycophancy.csv')), read(join(single, 'sycophancy.csv')));
+      assert.equal(read(join(merged, 'summary.csv')), read(join(single, 'summary.csv')));
+      assert.deepEqual(outcome(join(merged, 'results.csv')), outcome(join(single, 'results.csv')));
+      assert.ok(existsSync(join(merged, 'grid.cases.jsonl')) && runJson(merged).grid, 'the merged run keeps its grid');
     } finally {
       cleanup();
     }
