@@ -178,6 +178,11 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(resume.code, 0, resume.stderr);
       assert.match(resume.stdout, /complete — 92\/92 done/);
       assert.equal(server.requests.length, 0);
+      // CI artifacts: each shard folder downloaded under another name, elsewhere; merged from there.
+      for (const i of [0, 1, 2]) cpSync(join(dir, 'results', `R.shard-${i}-of-3`), join(dir, 'artifacts', `shard-${i}`), { recursive: true });
+      const art = await awb(['merge', 'artifacts/shard-0', 'artifacts/shard-1', 'artifacts/shard-2', '--out', 'from-artifacts/R'], dir);
+      assert.equal(art.code, 0, art.stderr);
+      assert.equal(read(join(dir, 'from-artifacts', 'R', 'summary.csv')), read(join(dir, 'results', 'R', 'summary.csv')));
       // Merging again gives the same rows (idempotent).
       const before = read(join(md, 'partials.jsonl'));
       const again = await awb(['merge', ...[2, 0, 1].map((i) => `results/R.shard-${i}-of-3`), '--out', 'merged/R'], dir);
