@@ -31,6 +31,8 @@ export interface MergeOptions {
   /** For commands shown to the user: paths relative to this folder. */
   cwd?: string;
   warn?: (message: string) => void;
+  /** A full GC between phases (the CLI's; see `RunOptions.collectGarbage`). */
+  collectGarbage?: () => void;
 }
 
 export interface MergeResult {
@@ -301,6 +303,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
       db.close();
     }
     picks.clear();
+    opts.collectGarbage?.();
 
     const now = new Date().toISOString();
     const previous = prior?.merge?.sources ?? [];
@@ -331,7 +334,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     writeRunJson(out, runJson);
 
     // 7. Results files from the merged rows (never from the shards' summaries).
-    const report = await buildReport(out);
+    opts.collectGarbage?.();
+    const report = await buildReport(out, opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {});
     const final = readRunJson(out)!;
     final.counts = { ...final.counts, total: planKeys };
     final.status = missingKeys === 0 && final.counts.errors === 0 ? 'complete' : 'partial';
