@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { assignShards, planShards, resolveShard, ShardError } from '../../src/core/run/shard';
 import { saveReview } from '../../src/core/results/reviews';
 import { readReviews } from '../../src/core/results/reviews';
+import { groupRuns, listRuns } from '../../src/core/results/runs';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
 import { CANARY_KEY, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
@@ -302,6 +303,18 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(outcome(join(dir, 'M', 'results.csv')).size, 48);
       assert.equal((await readReviews(join(dir, 'M'))).length, 1, 'the review survived the second merge');
       assert.equal(read(join(dir, 'M', 'summary.csv')), read(join(dir, 'M2', 'summary.csv')));
+
+      // The Runs view's grouping: shards under their run; a merged run beside them owns them.
+      let groups = groupRuns(await listRuns(join(dir, 'results')));
+      assert.deepEqual(groups.map((g) => [g.runId, g.run?.dir, g.shards.map((x) => x.shard!.index), g.shardStatus]), [['S', undefined, [0, 1, 2], 'complete']]);
+      const inPlace = await awb(['merge', s(0), s(1), s(2), '--out', 'results/S'], dir);
+      assert.equal(inPlace.code, 0, inPlace.stderr);
+      groups = groupRuns(await listRuns(join(dir, 'results')));
+      assert.equal(groups.length, 1);
+      assert.equal(groups[0]!.run?.dir, join(dir, 'results', 'S'));
+      assert.deepEqual(groups[0]!.run?.merge, { count: 3, missingKeys: 0 });
+      assert.equal(groups[0]!.shardStatus, 'merged');
+      assert.deepEqual(groups[0]!.shards.map((x) => x.shard!.index), [0, 1, 2]);
     } finally {
       cleanup();
     }

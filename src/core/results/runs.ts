@@ -1,7 +1,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { isLocked } from '../run/runFolder';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { RunStatus } from '../../shared/results/types';
 
@@ -32,6 +32,8 @@ const RunJsonSchema = z.looseObject({
   prompts: opt(z.looseObject({ personas: opt(z.record(z.string(), z.looseObject({ system_prompt: opt(z.string()) }))) })),
   counts: opt(z.looseObject({ total: opt(z.number()), done: opt(z.number()), errors: opt(z.number()) })),
   scoring: opt(z.array(z.looseObject({ judge_model: opt(z.string()) }))),
+  shard: opt(z.looseObject({ index: z.number(), count: z.number() })),
+  merge: opt(z.looseObject({ count: z.number(), missing_keys: opt(z.number()) })),
 });
 export type RunJson = z.output<typeof RunJsonSchema>;
 
@@ -54,6 +56,45 @@ export interface RunInfo {
   personas: string[];
   datasets: string[];
   judgeModel: string | null;
+  /** A shard of a sharded run (`awb run --shard I/N`). */
+  shard?: { index: number; count: number };
+  /** A run merged from shards (`awb merge`): the shard count and keys still missing. */
+  merge?: { count: number; missingKeys: number };
+}
+
+/**
+ * One line of the Runs view: a run, or a sharded run — its merged folder if there is one, and its
+ * shard folders (same parent folder and run id) under it, in shard order.
+ */
+export interface RunGroup {
+  runId: string;
+  /** The run itself: an ordinary or merged run; absent for shards not merged yet. */
+  run?: RunInfo;
+  shards: RunInfo[];
+  /** N of a sharded run. */
+  count?: number;
+  /** For a sharded run: `merged`, `running`, `complete` (all shards, not merged yet) or `partial`. */
+  shardStatus?: 'merged' | 'running' | 'complete' | 'partial';
+}
+
+/** Gathers shard folders under their run (see RunGroup); keeps the input's order of first appearance. */
+export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
+  const groups = new Map<string, RunGroup>();
+  const out: RunGroup[] = [];
+  const keyOf = (r: RunInfo) => `${dirname(r.dir)}\n${r.runId}`;
+  for (const r of runs) {
+    if (!r.shard && !r.merge) { out.push({ runId: r.runId, run: r, shards: [] }); continue; }
+    const k = keyOf(r);
+    let g = groups.get(k);
+    if (!g) { g = { runId: r.runId, shards: [] }; groups.set(k, g); out.push(g); }
+    if (r.merge) { g.run = r; g.count = r.merge.count; } else { g.shards.push(r); g.count ??= r.shard!.count; }
+  }
+  for (const g of groups.values()) {
+    g.shards.sort((a, b) => a.shard!.index - b.shard!.index);
+    const complete = g.count !== undefined && new Set(g.shards.filter((s) => s.status === 'complete' && s.shard!.count === g.count).map((s) => s.shard!.index)).size === g.count;
+    g.shardStatus = g.shards.some((s) => s.status === 'running') ? 'running' : g.run ? 'merged' : complete ? 'complete' : 'partial';
+  }
+  return out;
 }
 
 /** `run.json` of a run folder, or null when it is missing or not a JSON object. */
@@ -125,6 +166,8 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | null> {
     personas: (cfg?.personas ?? []).map((p) => p.slug),
     datasets: (json?.datasets ?? []).map((d) => d.path),
     judgeModel: lastJudge ?? (cfg?.score === 'now' ? cfg.judge?.slug ?? null : null),
+    ...(json?.shard ? { shard: { index: json.shard.index, count: json.shard.count } } : {}),
+    ...(json?.merge ? { merge: { count: json.merge.count, missingKeys: json.merge.missing_keys ?? 0 } } : {}),
   };
 }
 

@@ -1,17 +1,22 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns, runTime, type RunInfo } from '../../core/results/runs';
+import { groupRuns, listRuns, runTime, type RunGroup, type RunInfo } from '../../core/results/runs';
 
 /** Finds `results/<run>/` folders anywhere in the workspace (not just at the root). */
 const RUN_FILES_GLOB = '**/results/*/{run.json,partials.jsonl}';
 const EXCLUDE = '{**/node_modules/**,**/.git/**}';
 
 export class RunItem extends vscode.TreeItem {
-  constructor(readonly run: RunInfo, showFolder: string | undefined) {
-    super(run.runId, vscode.TreeItemCollapsibleState.None);
+  /** A merged run's shard folders, shown under it. */
+  shards: RunItem[] = [];
+
+  constructor(readonly run: RunInfo, showFolder: string | undefined, group?: RunGroup) {
+    super(run.shard ? `shard ${run.shard.index}/${run.shard.count}` : run.runId, group?.shards.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const when = runTime(run);
     const date = when ? new Date(when).toLocaleString() : '';
-    this.description = [run.status, runCounts(run), date, showFolder].filter(Boolean).join(' · ');
+    const merged = run.merge ? `merged from ${group?.shards.length ?? '?'}/${run.merge.count} shards${run.merge.missingKeys ? `, ${run.merge.missingKeys} keys missing` : ''}` : '';
+    this.description = [run.status, runCounts(run), merged, date, showFolder].filter(Boolean).join(' · ');
+    if (group) this.shards = group.shards.map((s) => new RunItem(s, undefined));
     // Plain text only (no Markdown): run ids and model names come from files.
     this.tooltip = [
       `${run.runId} — ${run.status}${run.recordedStatus && run.recordedStatus !== run.status ? ` (recorded: ${run.recordedStatus})` : ''}`,
@@ -37,9 +42,27 @@ export function runCounts(run: RunInfo): string {
   return `${run.done}/${total} done${run.errors ? `, ${run.errors} errors` : ''}`;
 }
 
-/** The Runs view: every run folder in the workspace, newest first. */
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<RunItem | undefined | void>();
+/** A sharded run whose shards are not merged yet: its shards, and how far they are. */
+export class ShardedRunItem extends vscode.TreeItem {
+  readonly shards: RunItem[];
+
+  constructor(readonly group: RunGroup, showFolder: string | undefined) {
+    super(group.runId, vscode.TreeItemCollapsibleState.Expanded);
+    this.shards = group.shards.map((s) => new RunItem(s, undefined));
+    const complete = group.shards.filter((s) => s.status === 'complete').length;
+    const status = group.shardStatus === 'complete' ? 'shards complete, not merged' : group.shardStatus ?? 'partial';
+    this.description = [status, `${complete}/${group.count ?? '?'} shards complete`, showFolder].filter(Boolean).join(' · ');
+    this.tooltip = `${group.runId} — a sharded run (${group.count ?? '?'} shards), not merged yet: awb merge the shard folders (docs/sharding.md)`;
+    this.contextValue = 'awbShardedRun';
+    this.iconPath = new vscode.ThemeIcon(group.shardStatus === 'running' ? 'sync~spin' : group.shardStatus === 'complete' ? 'pass' : 'warning');
+  }
+}
+
+type RunsNode = RunItem | ShardedRunItem;
+
+/** The Runs view: every run folder in the workspace, newest first; a sharded run's shards under it. */
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunsNode | undefined | void>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private timer: NodeJS.Timeout | undefined;
@@ -64,12 +87,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     this.timer = setTimeout(() => this.emitter.fire(), 500);
   }
 
-  getTreeItem(item: RunItem): vscode.TreeItem {
+  getTreeItem(item: RunsNode): vscode.TreeItem {
     return item;
   }
 
-  async getChildren(parent?: RunItem): Promise<RunItem[]> {
-    if (parent) return [];
+  async getChildren(parent?: RunsNode): Promise<RunsNode[]> {
+    if (parent) return parent.shards;
     let runs: RunInfo[];
     try {
       runs = await findRuns();
@@ -79,7 +102,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     }
     this.hasRunning = runs.some((r) => r.status === 'running');
     const multi = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-    return runs.map((r) => new RunItem(r, multi ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(r.dir))?.name : undefined));
+    const folderOf = (dir: string) => (multi ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(dir))?.name : undefined);
+    return groupRuns(runs).map((g) => (g.run ? new RunItem(g.run, folderOf(g.run.dir), g) : new ShardedRunItem(g, folderOf(g.shards[0]!.dir))));
   }
 
   dispose(): void {
