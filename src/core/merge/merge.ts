@@ -179,6 +179,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     // An earlier merge into the output folder (same plan) is one more source, read last.
     const prior = readRunJson(out);
     if (prior) {
+      if (prior.shard) throw new MergeError(`${show(out)} is a shard's own folder (shard ${formatShard(prior.shard)}); --out must be another folder, e.g. ${show(join(dirname(out), runId))}`);
       if (prior.fingerprint_sha256 !== plan || prior.run_id !== runId) throw new MergeError(`${show(out)} already holds another run (${prior.run_id}, plan ${prior.fingerprint_sha256.slice(0, 12)}…); choose another --out`);
       sources.push({ dir: out, json: prior, kind: 'merged', partials: join(out, RUN_FILES.partials), take: new Set() });
     } else if (existsSync(join(out, RUN_FILES.partials))) {
