@@ -1,8 +1,7 @@
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PartialsCorruptError, RunLockedError } from '../../core';
-import { MergeError, mergeShards } from '../../core/merge/merge';
-import { UsageError, UserError, type Command } from '../usage';
+import { mergeShards } from '../../core/merge/merge';
+import { UsageError, type Command } from '../usage';
 import { cliGarbageCollector } from './run';
 
 export const MERGE_HELP = `Usage: awb merge SHARD_DIR... --out DIR [--allow-partial]
@@ -34,15 +33,14 @@ export const mergeCommand: Command = async (argv, io) => {
   if (!positionals.length) throw new UsageError('give the shard folders to merge');
   const lockS = values['lock-timeout-s'] === undefined ? 600 : Number(values['lock-timeout-s']);
   if (!(lockS >= 0)) throw new UsageError(`--lock-timeout-s must be a number ≥ 0, not "${values['lock-timeout-s']}"`);
-  try {
+  // Refusals (MergeError), a corrupt partials line or a locked folder are expected errors: the
+  // message is printed and the exit code is 1 (cli/main.ts).
+  {
     const gc = cliGarbageCollector();
     const r = await mergeShards({ ...(gc ? { collectGarbage: gc } : {}), dirs: positionals, out: values.out, allowPartial: Boolean(values['allow-partial']), lockTimeoutMs: lockS * 1000, cwd: io.cwd, warn: (m) => io.err(`warning: ${m}`) });
     io.out(`merged run ${r.runId}: ${r.status} — ${r.rows} rows, ${r.planKeys - r.missingKeys}/${r.planKeys} keys done${r.labels || r.reviews ? `; carried over ${r.labels} labels and ${r.reviews} reviews` : ''}`);
     for (const s of r.shards) if (s.missing) io.err(`awb merge: shard ${s.index}/${r.shards.length}: ${s.status === 'missing' ? 'no folder given' : 'incomplete'}; ${s.missing} of ${s.keys} keys missing — run: ${s.command}`);
     for (const f of r.files) io.out(`  ${relative(io.cwd, f) || f}`);
     return 0;
-  } catch (err) {
-    if (err instanceof MergeError || err instanceof PartialsCorruptError || err instanceof RunLockedError) throw new UserError(err.message);
-    throw err;
   }
 };

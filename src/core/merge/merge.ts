@@ -1,5 +1,6 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { ExpectedError } from '../errors';
 import { buildReport } from '../export/report';
 import { readLabels, writeLabel } from '../grid/labels';
 import { readReviews, saveReview } from '../results/reviews';
@@ -15,7 +16,7 @@ import { fsyncDir, renameWithRetry, tempPathFor } from '../storage/atomic';
 import type { MergeRecord, MergeShard, MergeSource } from './record';
 
 /** Shards that cannot be merged (different plans, conflicting rows, keys missing): nothing is written. */
-export class MergeError extends Error {
+export class MergeError extends ExpectedError {
   override name = 'MergeError';
 }
 
