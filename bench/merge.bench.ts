@@ -116,6 +116,7 @@ fs.fsyncSync(out); fs.closeSync(out);
     console.log(`  baseline (a) read + JSON.parse + write the same ${(bytes / 1e6).toFixed(0)} MB into one file: ${(copy.ms / 1000).toFixed(2)} s, peak RSS ${copy.rssMB.toFixed(0)} MB → merge = ${(merge.ms / copy.ms).toFixed(1)}× its time`);
     console.log(`  baseline (b) awb report of the merged run (CSV, Parquet, summary from ${(CASES * PERSONAS.length * MODELS.length).toLocaleString("en-US")} rows): ${(report.ms / 1000).toFixed(2)} s, peak RSS ${report.rssMB.toFixed(0)} MB → merge = ${(merge.ms / report.ms).toFixed(2)}× its time, ${(merge.rssMB / report.rssMB).toFixed(2)}× its memory`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.AWB_BENCH_KEEP) console.log(`  kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

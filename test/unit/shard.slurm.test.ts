@@ -48,15 +48,17 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
 }
 
 before(async () => {
-  const setup = sh('sh', [join(ROOT, 'test', 'support', 'slurm-local.sh')], 600_000);
+  const setup = sh('sh', [join(ROOT, 'test', 'support', 'slurm-local.sh'), '--no-daemons'], 600_000);
   const lastLine = (setup.stdout ?? '').trim().split('\n').pop() ?? '';
   if (setup.status === 3) { skip = lastLine.replace(/^SKIP: /, ''); console.log(`# Slurm test skipped: ${skip}`); return; }
   assert.equal(setup.status, 0, `slurm-local.sh failed: ${setup.stdout}${setup.stderr}`);
-  const started = /STARTED munged (\d+)/.exec(setup.stdout);
-  if (started) daemons.push({ pid: Number(started[1]), kill: (s?: NodeJS.Signals) => { try { process.kill(Number(started[1]), s ?? 'SIGTERM'); return true; } catch { return false; } } } as unknown as ChildProcess);
+  // munged (as its own user), slurmctld and slurmd: ours, in the foreground, unless already running.
+  const live = (name: string) => (sh('ps', ['-C', name, '-o', 'stat=']).stdout ?? '').split('\n').some((st) => st.trim() && !st.includes('Z'));
+  if (!live('munged')) daemons.push(spawn('setpriv', ['--reuid=munge', '--regid=munge', '--init-groups', '/usr/sbin/munged', '-F'], { stdio: 'ignore' }));
+  await until('munge authentication', () => sh('sh', ['-c', 'munge -n | unmunge']).status === 0, 30_000);
   // Our own controller and node daemon, in the foreground, unless some are running already.
   for (const d of ['slurmctld', 'slurmd']) {
-    if (sh('pgrep', ['-x', d]).status === 0) continue;
+    if (live(d)) continue;
     const child = spawn(`/usr/sbin/${d}`, ['-D'], { stdio: 'ignore' });
     daemons.push(child);
   }
