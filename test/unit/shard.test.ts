@@ -179,6 +179,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(resume.code, 0, resume.stderr);
       assert.match(resume.stdout, /complete — 92\/92 done/);
       assert.equal(server.requests.length, 0);
+      assert.equal(runJson(md).merge.sources.length, 3, 'resuming keeps the merge provenance');
       // CI artifacts: each shard folder downloaded under another name, elsewhere; merged from there.
       for (const i of [0, 1, 2]) cpSync(join(dir, 'results', `R.shard-${i}-of-3`), join(dir, 'artifacts', `shard-${i}`), { recursive: true });
       const art = await awb(['merge', 'artifacts/shard-0', 'artifacts/shard-1', 'artifacts/shard-2', '--out', 'from-artifacts/R'], dir);

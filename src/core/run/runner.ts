@@ -188,6 +188,8 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     scoring: existing?.scoring ?? [],
     resume_command: resumeCommand(cfg),
     ...(shard ? { shard } : {}),
+    // A merged run resumed here keeps where its rows came from.
+    ...(existing?.merge ? { merge: existing.merge } : {}),
   };
   writeRunJson(dir, runJson, secrets);
   if (shard) log.info(`shard ${shard.index}/${shard.count} of plan ${shard.plan_sha256.slice(0, 12)}: ${shard.units} of ${shard.plan_units} ${shard.unit}s, ${shard.cases} of ${shard.plan_cases} cases`);
