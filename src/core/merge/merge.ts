@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ExpectedError } from '../errors';
 import { buildReport } from '../export/report';
@@ -373,11 +373,4 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
   } finally {
     unlock();
   }
-}
-
-/** The shard folders of a run in `outDir` (`RUNID.shard-I-of-N`), for `awb merge --run-id`. */
-export function findShardFolders(outDir: string, runId: string): string[] {
-  if (!existsSync(outDir)) return [];
-  const re = new RegExp(`^${runId.replace(/[.]/g, '\\.')}\\.shard-(\\d+)-of-(\\d+)$`);
-  return readdirSync(outDir).filter((n) => re.test(n)).sort().map((n) => join(outDir, n));
 }
