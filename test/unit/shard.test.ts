@@ -191,6 +191,16 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(again.code, 0, again.stderr);
       assert.equal(read(join(md, 'partials.jsonl')), before);
 
+      // A shard folder copied to another machine, cut short, resumes there: only its missing keys are asked.
+      cpSync(join(dir, 'results', 'R.shard-1-of-3'), join(dir, 'elsewhere', 'R.shard-1-of-3'), { recursive: true });
+      const copied = join(dir, 'elsewhere', 'R.shard-1-of-3', 'partials.jsonl');
+      const kept = read(copied).trimEnd().split('\n');
+      writeFileSync(copied, kept.slice(0, kept.length - 5).join('\n') + '\n');
+      server.reset();
+      const moved = await awb(['run', ...PLAN, '--run-id', 'R', '--shard', '1/3', '--out', 'elsewhere'], dir);
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.equal(server.requests.filter((r) => r.model === 'm1' || r.model === 'm2').length, 5, 'the five cut keys, nothing else');
+      assert.deepEqual(outcome(join(dir, 'elsewhere', 'R.shard-1-of-3', 'results.csv')), outcome(join(dir, 'results', 'R.shard-1-of-3', 'results.csv')));
       // Kubernetes: the pod sees JOB_COMPLETION_INDEX only; the count comes from AWB_SHARDS.
       server.reset();
       const k8s = await Promise.all([0, 1].map((i) => awb(['run', ...PLAN, '--run-id', 'K', '--shard', 'auto'], dir, { JOB_COMPLETION_INDEX: String(i), AWB_SHARDS: '2' })));
