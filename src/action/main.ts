@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import {
   CompareDataError, GateSyntaxError, compareSides, evaluateGate, formatMarkdown, headline, loadRunSide, mdText, parseGate, MARKDOWN_LIMIT,
 } from '../core/compare';
+import { shardFolderName } from '../core/run/shard';
 import { GitHubApiError, GitHubClient, upsertComment } from './github';
 
 export interface ActionIO {
@@ -109,7 +110,8 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
     const bench = input(env, 'bench');
     const datasets = list(input(env, 'dataset'));
     if (!bench && !datasets.length) { error('nothing to run: give bench (a *.bench.yaml), or dataset and models (or run: an existing run folder)'); return 2; }
-    const runId = input(env, 'run-id') || `ci-${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+    // Shards share one run id: a re-run shard job (a new attempt) must still merge with the others.
+    const runId = input(env, 'run-id') || (shard ? `ci-${env.GITHUB_RUN_ID ?? Date.now()}` : `ci-${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`);
     const out = input(env, 'out') || 'results';
     const args = ['run', ...(bench ? [bench] : []), ...datasets.flatMap((d) => ['--dataset', d])];
     const models = input(env, 'models'), personas = input(env, 'personas'), judge = input(env, 'judge-model');
@@ -124,10 +126,9 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
     // The run needs model keys, not the GitHub token.
     const runEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !/^INPUT_GITHUB[_-]TOKEN$/.test(k)));
     const r = await runAwb(cli, args, cwd, runEnv, io);
-    runDir = resolve(cwd, out, runId);
+    runDir = resolve(cwd, out, shard ? shardFolderName(runId, { index: Number(shard), count: Number(shards) }) : runId);
     if (r.code === 2) {
-      if (shard && /--shard/.test(r.stderr)) error('this version of awb cannot run shards yet (awb run --shard is not built): leave shard and shards empty');
-      else error('awb run refused its inputs (see the log above)');
+      error('awb run refused its inputs (see the log above)');
       return 2;
     }
     if (pr?.fork && r.code !== 0 && /no API key/i.test(r.stderr) && !existsSync(join(runDir, 'partials.jsonl'))) {
