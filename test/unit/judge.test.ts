@@ -87,6 +87,7 @@ describe('judgeRow against a real HTTP server', () => {
       assert.equal(out.judge_json, null);
       assert.ok(out.judge_raw && out.judge_raw.length > 0, 'raw text kept');
       assert.match(out.judge_error!, /invalid verdict after 3 asks/);
+      assert.doesNotMatch(out.judge_error!, /reply with|no prose/, 'the instruction meant for the judge is not part of the recorded error');
       const reask = server.requests[1]!.messages;
       assert.equal(reask.length, 3, 'prompt, the bad answer, the re-ask');
       assert.equal(reask[1]!.role, 'assistant');

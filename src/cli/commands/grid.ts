@@ -53,7 +53,7 @@ async function build(argv: string[], io: CliIO): Promise<number> {
     },
   });
   if (values.help) { io.out(GRID_HELP); return 0; }
-  if (positionals.length !== 1) throw new UsageError('awb grid build needs exactly one FILE.grid.yaml');
+  if (positionals.length !== 1) throw new UsageError('build needs exactly one FILE.grid.yaml');
   const file = resolve(io.cwd, positionals[0]!);
   if (!existsSync(file)) throw new UserError(`file not found: ${positionals[0]}`);
   let grid;

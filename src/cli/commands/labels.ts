@@ -24,7 +24,7 @@ function fmt(x: number | null, digits = 3): string {
 async function exportCmd(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { io.out(LABELS_HELP); return 0; }
-  if (positionals.length !== 1) throw new UsageError('awb labels export needs exactly one RUN_DIR');
+  if (positionals.length !== 1) throw new UsageError('export needs exactly one RUN_DIR');
   const runDir = resolve(io.cwd, positionals[0]!);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UserError(`run folder not found: ${positionals[0]}`);
   const outDir = values.out ? resolve(io.cwd, values.out) : undefined;

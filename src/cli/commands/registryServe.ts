@@ -24,7 +24,7 @@ export const registryServe: RegistrySubcommand = async (argv, ctx) => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, not "${values.port}"`);
   const bodyLimit = values['body-limit'] === undefined ? undefined : Number(values['body-limit']);
   if (bodyLimit !== undefined && (!Number.isInteger(bodyLimit) || bodyLimit < 1)) throw new UsageError('--body-limit must be a positive number of bytes');
-  if (isRegistryUrl(ctx.location)) throw new UsageError('awb registry serve serves a local registry file; --registry is a URL');
+  if (isRegistryUrl(ctx.location)) throw new UsageError('serve serves a local registry file, and --registry is a URL');
   // Loaded here, not at the top: Fastify would otherwise slow down every other awb command's start.
   const { startRegistryServer } = await import('../../core/registry/server');
   let server: Awaited<ReturnType<typeof startRegistryServer>>;

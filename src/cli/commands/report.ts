@@ -12,7 +12,7 @@ key (the latest complete row), whatever state the run was left in; and sycophanc
 export const reportCommand: Command = async (argv, io) => {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
   if (values.help) { io.out(REPORT_HELP); return 0; }
-  if (positionals.length !== 1) throw new UsageError('awb report needs exactly one RUN_DIR');
+  if (positionals.length !== 1) throw new UsageError('needs exactly one RUN_DIR');
   const runDir = resolve(io.cwd, positionals[0]!);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UserError(`run folder not found: ${positionals[0]}`);
   try {

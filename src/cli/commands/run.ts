@@ -4,8 +4,8 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
-  type Logger, type RunInput, type RunProgress, type RunSummary,
+  ConfigError, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
+  type Logger, type OutcomeInput, type ResolvedRunConfig, type RunInput, type RunProgress, type RunSummary,
 } from '../../core';
 import { UsageError, type CliIO, type Command } from '../usage';
 import { resolveShard, ShardError } from '../../core/run/shard';
@@ -242,17 +242,44 @@ function gridLine(g: NonNullable<RunSummary['grid']>): string {
   return `grid: ${g.groups} groups, ${g.cases} cases (${g.perspectives.join(', ')}); full grid: ${g.fullGroupCount} groups`;
 }
 
-function printSummary(io: CliIO, s: RunSummary): void {
+const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** `awb score DIR --rescore errors`: re-judges the failed verdicts of a run folder. */
+export function rejudgeCommand(cwd: string, runDir: string): string {
+  return `awb score ${shellQuote(displayPath(cwd, runDir))} --rescore errors --judge-model MODEL`;
+}
+
+/**
+ * What a run or scoring pass measured, on stdout: attack success per model × persona with the
+ * generation and judge errors of each. Returns the judge problem (printed last, on stderr).
+ */
+export function printMeasured(io: CliIO, o: OutcomeInput): string | undefined {
+  const outcome = describeOutcome(o);
+  if (outcome.measuredLines.length && !(o.scoreLater && o.counts.judge_pending === o.counts.done && o.counts.judge_errors === 0)) {
+    io.out('attack success per model × persona (successful attacks / answers judged):');
+    for (const l of outcome.measuredLines) io.out(`  ${l}`);
+  }
+  return outcome.judgeProblem;
+}
+
+function printSummary(io: CliIO, s: RunSummary, cfg: ResolvedRunConfig): string | undefined {
   const c = s.counts;
-  io.out(`run ${s.runId}: ${s.status} — ${c.done}/${c.total} done, ${c.errors} errors, ${c.judge_errors} judge errors${c.judge_pending ? `, ${c.judge_pending} not scored yet` : ''}`);
+  io.out(`run ${s.runId}: ${s.status} — ${c.done}/${c.total} done, ${c.errors} generation errors, ${c.judge_errors} judge errors${c.judge_pending ? `, ${c.judge_pending} not judged yet` : ''}`);
+  const problem = printMeasured(io, {
+    counts: c, measured: s.measured, ...(s.firstJudgeError ? { firstJudgeError: s.firstJudgeError } : {}), judgeModel: s.judgeModel, scoreLater: s.scoreLater,
+    order: { models: cfg.models.map((m) => m.slug), personas: cfg.personas.map((p) => p.slug) }, rejudge: rejudgeCommand(io.cwd, s.runDir),
+  });
   const models = Object.entries(s.perModel);
   if (models.length && s.session.completed + s.session.errors > 0) {
+    io.out('calls per model (this session):');
     for (const [slug, m] of models) {
-      io.out(`  ${slug}: ${m.completed} done, ${m.errors} errors, ${m.judgeErrors} judge errors, ${m.judgeReasks} judge re-asks, ${m.attempts} calls${m.concurrencyDecreases ? `, concurrency halved ${m.concurrencyDecreases}×` : ''}`);
+      io.out(`  ${slug}: ${m.completed} done, ${m.errors} generation errors, ${m.judgeErrors} judge errors, ${m.judgeReasks} judge re-asks, ${m.attempts} calls${m.concurrencyDecreases ? `, concurrency halved ${m.concurrencyDecreases}×` : ''}`);
     }
   }
+  if (s.artifacts.length) io.out('files:');
   for (const a of s.artifacts) io.out(`  ${relative(io.cwd, a) || a}`);
   if (s.fatal) io.err(`awb run: stopped early: ${s.fatal}`);
+  return problem;
 }
 
 export const runCommand: Command = async (argv, io) => {
@@ -297,18 +324,20 @@ export const runCommand: Command = async (argv, io) => {
     const d = summary.dryRun;
     io.out(`dry run ${summary.runId}: ${d.cases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${d.keys} keys; ${d.alreadyDone} already done`);
     io.out(`would send ${d.generationRequests} generation requests and ${d.judgeRequests} judge requests (plus any re-asks and retries)`);
-    if (d.missingKeys.length) io.err(`awb run: no API key for: ${d.missingKeys.join(', ')}`);
+    if (d.missingKeys.length) io.out(`note: a real run needs an API key for: ${d.missingKeys.join(', ')} (set it in the environment)`);
     for (const w of summary.warnings) io.err(`warning: ${w}`);
     return 0;
   }
-  printSummary(io, summary);
+  const judgeProblem = printSummary(io, summary, cfg);
   if (summary.status === 'cancelled') {
     io.err(`awb run: cancelled; resume with: ${summary.resumeCommand}`);
     return 130;
   }
-  if (summary.status !== 'complete') {
-    io.err(`awb run: not complete; resume with: ${summary.resumeCommand}`);
-    return 1;
-  }
-  return 0;
+  if (summary.status === 'complete') return 0;
+  const c = summary.counts;
+  if (c.done < c.total || c.errors > 0) io.err(`awb run: not complete (${c.total - c.done} of ${c.total} keys without an answer); resume with: ${summary.resumeCommand}`);
+  if (!summary.scoreLater && c.judge_pending > 0) io.err(`awb run: ${c.judge_pending} answers are not judged yet; judge them with: awb score ${shellQuote(displayPath(io.cwd, summary.runDir))}`);
+  // Last, so it is what a terminal or a CI log ends with.
+  if (judgeProblem) io.err(`awb run: ${judgeProblem}`);
+  return 1;
 };

@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { scoreRun } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
-import { ProgressPrinter } from './run';
+import { ProgressPrinter, printMeasured, rejudgeCommand } from './run';
 
 export const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
 
@@ -31,7 +31,7 @@ export const scoreCommand: Command = async (argv, io) => {
     },
   });
   if (values.help) { io.out(SCORE_HELP); return 0; }
-  if (positionals.length !== 1) throw new UsageError('awb score needs exactly one RUN_DIR');
+  if (positionals.length !== 1) throw new UsageError('needs exactly one RUN_DIR');
   const judgeModel = values['judge-model'];
   const rescore = values.rescore ?? 'pending';
   if (rescore !== 'pending' && rescore !== 'errors' && rescore !== 'all') throw new UsageError(`--rescore must be pending, errors or all, not "${rescore}"`);
@@ -60,11 +60,16 @@ export const scoreCommand: Command = async (argv, io) => {
     });
     printer.end();
     const c = r.counts;
-    io.out(`scored ${r.scored} of ${r.attempted} rows with ${r.judgeModel} (${r.errors} judge errors); run: ${c.done}/${c.total} done, ${c.judge_errors} judge errors, ${c.judge_pending} not scored`);
+    io.out(`scored ${r.scored} of ${r.attempted} rows with ${r.judgeModel} (${r.errors} judge errors); run: ${c.done}/${c.total} done, ${c.errors} generation errors, ${c.judge_errors} judge errors, ${c.judge_pending} not judged`);
+    const problem = printMeasured(io, {
+      counts: c, measured: r.measured, ...(r.firstJudgeError ? { firstJudgeError: r.firstJudgeError } : {}), judgeModel: r.judgeModel,
+      scoreLater: false, order: r.order, rejudge: rejudgeCommand(io.cwd, runDir),
+    });
     for (const a of r.artifacts) io.out(`  ${relative(io.cwd, a) || a}`);
     if (r.fatal) { io.err(`awb score: stopped early: ${r.fatal}`); return 1; }
     if (r.cancelled) return 130;
-    return r.errors > 0 ? 1 : 0;
+    if (problem) io.err(`awb score: ${problem}`);
+    return r.errors > 0 || c.judge_errors > 0 ? 1 : 0;
   } catch (err) {
     printer.end();
     throw err;

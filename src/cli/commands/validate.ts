@@ -39,7 +39,7 @@ export const validateCommand: Command = async (argv, io) => {
     options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) { io.out(VALIDATE_HELP); return 0; }
-  if (positionals.length === 0) throw new UsageError('awb validate needs at least one PATH');
+  if (positionals.length === 0) throw new UsageError('needs at least one PATH');
   if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not ${values.format}`);
   const { files, emptyFolders } = await expand(positionals, io.cwd);
   const shown = (file: string) => { const r = relative(io.cwd, file); return !r || r.startsWith('..') ? file : r; };

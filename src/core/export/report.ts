@@ -4,11 +4,11 @@ import { gridSidesFromSnapshot, SycophancyAccumulator, sycophancyCsv } from '../
 import { RESULT_COLUMNS, type ResultRow } from '../run/row';
 import { rowIsDone, scanPartials } from '../run/partials';
 import { scanJsonl } from '../run/jsonlScan';
-import { RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
+import { finishedStatus, RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
 import { csvLine, csvLines } from './csv';
 import { ROW_GROUP_SIZE, writeParquet } from './parquet';
-import { SUMMARY_COLUMNS, SummaryBuilder } from './summary';
+import { SUMMARY_COLUMNS, SummaryBuilder, type MeasuredCell } from './summary';
 
 export interface ReportResult {
   /** Rows in the artifacts: one per key. */
@@ -17,6 +17,10 @@ export interface ReportResult {
   files: string[];
   /** A torn last line of partials.jsonl was left out. */
   tornTail: boolean;
+  /** Attack success and error counts per model × persona. */
+  measured: MeasuredCell[];
+  /** The first judge error in file order, with its key. */
+  firstJudgeError?: { key: string; error: string };
 }
 
 /**
@@ -63,6 +67,7 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
   const csvTmp = tempPathFor(csvPath);
   const pqTmp = tempPathFor(parquetPath);
   let rows = 0;
+  let firstJudgeError: ReportResult['firstJudgeError'];
   const csvFd = openSync(csvTmp, 'w');
   try {
     const write = (text: string) => {
@@ -86,7 +91,10 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
         if (!rowIsDone(row)) counts.errors++;
         else {
           counts.done++;
-          if (row.judge_status === 'error') counts.judge_errors++;
+          if (row.judge_status === 'error') {
+            counts.judge_errors++;
+            firstJudgeError ??= { key: row.key, error: row.judge_error ?? 'judge error' };
+          }
           else if (row.judge_status !== 'ok') counts.judge_pending++;
         }
         summary.add(row);
@@ -136,8 +144,8 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
   if (rj) {
     rj.counts = { total: Math.max(rj.counts?.total ?? 0, rows), ...counts };
     rj.updated_at = new Date().toISOString();
-    if (rj.status === 'complete' && counts.errors > 0) rj.status = 'partial';
+    if (rj.status === 'complete' && finishedStatus(rj.counts, rj.config?.score === 'later') !== 'complete') rj.status = 'partial';
     writeRunJson(runDir, rj);
   }
-  return { rows, counts, files, tornTail };
+  return { rows, counts, files, tornTail, measured: summary.byModelPersona(), ...(firstJudgeError ? { firstJudgeError } : {}) };
 }

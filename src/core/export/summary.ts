@@ -9,6 +9,24 @@ export const SUMMARY_COLUMNS = [
 
 export type SummaryRow = Record<(typeof SUMMARY_COLUMNS)[number], string | number | null>;
 
+/** What a run measured for one model × persona (summed over categories). */
+export interface MeasuredCell {
+  model: string;
+  persona: string;
+  /** Keys with a row. */
+  count: number;
+  /** Generation errors (no answer). */
+  errors: number;
+  judgeErrors: number;
+  /** Answers not scored yet. */
+  pending: number;
+  /** Answers with an accepted verdict. */
+  scored: number;
+  /** Verdicts that say whether the attack succeeded, and how many said it did. */
+  judged: number;
+  attacks: number;
+}
+
 interface Acc {
   count: number; errors: number; judgeErrors: number; pending: number; scored: number;
   attacks: number; attackN: number; overall: ExactSum; overallN: number; safety: ExactSum; safetyN: number; reasks: number;
@@ -37,6 +55,20 @@ export class SummaryBuilder {
     if (typeof row.attack_success === 'boolean') { a.attackN++; if (row.attack_success) a.attacks++; }
     if (typeof row.overall === 'number') { a.overallN++; a.overall.add(row.overall); }
     if (typeof row.safety_score === 'number') { a.safetyN++; a.safety.add(row.safety_score); }
+  }
+
+  /** Per model × persona, over every category, sorted as `rows()`. */
+  byModelPersona(): MeasuredCell[] {
+    const cells = new Map<string, MeasuredCell>();
+    for (const [k, a] of this.groups) {
+      const [model, persona] = JSON.parse(k) as [string, string, string];
+      const id = JSON.stringify([model, persona]);
+      let c = cells.get(id);
+      if (!c) cells.set(id, (c = { model, persona, count: 0, errors: 0, judgeErrors: 0, pending: 0, scored: 0, judged: 0, attacks: 0 }));
+      c.count += a.count; c.errors += a.errors; c.judgeErrors += a.judgeErrors; c.pending += a.pending;
+      c.scored += a.scored; c.judged += a.attackN; c.attacks += a.attacks;
+    }
+    return [...cells.values()].sort((x, y) => x.model.localeCompare(y.model) || x.persona.localeCompare(y.persona));
   }
 
   rows(): SummaryRow[] {

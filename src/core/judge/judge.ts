@@ -53,7 +53,7 @@ export async function judgeRow<V>(
     }
     lastText = text;
     lastError = parsed.error;
-    messages.push({ role: 'assistant', content: text }, { role: 'user', content: reaskMessage(parsed.error) });
+    messages.push({ role: 'assistant', content: text }, { role: 'user', content: reaskMessage(parsed.error, parsed.hint) });
   }
   return {
     judge_json: null, judge_status: 'error', judge_model: judgeSlug,

@@ -25,7 +25,11 @@ export interface Scorer<V = unknown> {
   apply(verdict: V): Partial<ResultRow>;
 }
 
-export type ParseOutcome<V> = { ok: true; value: V } | { ok: false; error: string };
+/**
+ * `error` says what was wrong with the answer (recorded on the row, shown to the user); `hint` is
+ * the instruction meant for the judge only, sent when re-asking.
+ */
+export type ParseOutcome<V> = { ok: true; value: V } | { ok: false; error: string; hint?: string };
 
 /**
  * Reads a judge's answer strictly: the whole answer must be one JSON object that passes the
@@ -34,14 +38,14 @@ export type ParseOutcome<V> = { ok: true; value: V } | { ok: false; error: strin
  */
 export function parseVerdict<V>(text: string, schema: z.ZodType<V>): ParseOutcome<V> {
   const t = text.trim();
-  if (t === '') return { ok: false, error: 'the answer was empty; reply with the JSON object only' };
-  if (t.startsWith('```')) return { ok: false, error: 'the answer is wrapped in a ``` code fence; reply with the bare JSON object only, no fence and no prose' };
+  if (t === '') return { ok: false, error: 'the answer was empty', hint: 'reply with the JSON object only' };
+  if (t.startsWith('```')) return { ok: false, error: 'the answer is wrapped in a ``` code fence', hint: 'reply with the bare JSON object only, no fence and no prose' };
   let value: unknown;
   try {
     value = JSON.parse(t);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: `the answer is not valid JSON (${why.slice(0, 120)}); reply with the JSON object only, no prose` };
+    return { ok: false, error: `the answer is not valid JSON (${why.slice(0, 120)})`, hint: 'reply with the JSON object only, no prose' };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'the answer must be a JSON object' };
   const r = schema.safeParse(value);
@@ -52,9 +56,9 @@ export function parseVerdict<V>(text: string, schema: z.ZodType<V>): ParseOutcom
   return { ok: true, value: r.data };
 }
 
-/** The follow-up message when a verdict failed validation. */
-export function reaskMessage(error: string): string {
-  return `Your previous answer could not be used: ${error}. Answer again with only the JSON object, exactly in the required format.`;
+/** The follow-up message when a verdict failed validation (`hint`: the parse outcome's instruction for the judge). */
+export function reaskMessage(error: string, hint?: string): string {
+  return `Your previous answer could not be used: ${error}${hint ? `; ${hint}` : ''}. Answer again with only the JSON object, exactly in the required format.`;
 }
 
 export function sha256(s: string): string {

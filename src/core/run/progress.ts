@@ -1,5 +1,6 @@
 import type { ResultRow } from './row';
 import type { RunCounts, RunStatus } from './runFolder';
+import type { MeasuredCell } from '../export/summary';
 
 /** Reported while a run goes (throttled to a few times a second, and once at the end). */
 export interface RunProgress {
@@ -43,6 +44,14 @@ export interface RunSummary {
   /** Why the run stopped early (insufficient_quota, a refused key). */
   fatal?: string;
   perModel: Record<string, ModelStats>;
+  /** What the run measured: attack success and error counts per model × persona (whole run folder). */
+  measured: MeasuredCell[];
+  /** The first judge error of the run folder, with its key. */
+  firstJudgeError?: { key: string; error: string };
+  /** The run asked for `score: later` (answers wait for `awb score`). */
+  scoreLater: boolean;
+  /** The judge model's slug. */
+  judgeModel: string;
   /** Artifacts written (absolute paths). */
   artifacts: string[];
   warnings: string[];

@@ -41,6 +41,15 @@ export interface RunCounts {
   judge_pending: number;
 }
 
+/**
+ * The status of a run that ended normally: `complete` only when every key has an answer and a
+ * verdict (or is waiting for `awb score` because the run asked for `score: later`). Judge errors
+ * and answers left unjudged in a score-now run make it `partial`.
+ */
+export function finishedStatus(c: RunCounts, scoreLater: boolean): 'complete' | 'partial' {
+  return c.done >= c.total && c.errors === 0 && c.judge_errors === 0 && (scoreLater || c.judge_pending === 0) ? 'complete' : 'partial';
+}
+
 /** `run.json`: the resolved config, the prompts used, the fingerprint and the last known counts. */
 export interface RunJson {
   format: 1;

@@ -21,7 +21,7 @@ import { baseRow, buildMessages, type SnapshotCase } from './plan';
 import { prepareData } from './prepare';
 import type { ModelStats, RunProgress, RunSummary } from './progress';
 import { resultKey, type ResultRow } from './row';
-import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from './runFolder';
+import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from './runFolder';
 import { StateDb } from './state';
 import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
@@ -98,7 +98,9 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
     return await runLocked(cfg, opts, scorer, env, secrets, log);
   } catch (err) {
     failed = true;
-    log.error(err instanceof Error ? err.message : String(err));
+    // run.log only: the caller reports the error it is thrown (the CLI prints it, the editor shows
+    // and logs it), so writing it to the caller's log too would say it twice.
+    redactingLogger(fileLog, () => secrets).error(err instanceof Error ? err.message : String(err));
     throw err;
   } finally {
     unlock?.();
@@ -362,15 +364,20 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const cancelled = opts.signal?.aborted === true;
   let artifacts: string[] = [];
   let counts = { ...runJson.counts, done };
+  let measured: RunSummary['measured'] = [];
+  let firstJudgeError: RunSummary['firstJudgeError'];
   try {
     opts.collectGarbage?.();
     const report = await buildReport(dir, opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {});
     artifacts = report.files;
     counts = { total, ...report.counts };
+    measured = report.measured;
+    firstJudgeError = report.firstJudgeError;
   } catch (err) {
     log.error(`could not write the results files: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const status: RunStatus = fatal ? 'failed' : cancelled ? 'cancelled' : counts.done >= total && counts.errors === 0 ? 'complete' : 'partial';
+  // Judge errors are errors: a run whose verdicts failed measured nothing for those keys.
+  const status: RunStatus = fatal ? 'failed' : cancelled ? 'cancelled' : finishedStatus(counts, cfg.score === 'later');
   runJson.status = status;
   if (fatal) runJson.status_reason = fatal;
   else if (cancelled) runJson.status_reason = 'cancelled';
@@ -394,7 +401,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     ...(cfg.score === 'now' ? { judge: cfg.judge.slug } : {}),
   });
   const elapsedMs = Math.round(performance.now() - t0);
-  log.info(`run ${cfg.runId} ${status}: ${counts.done}/${total} done, ${counts.errors} errors, ${counts.judge_errors} judge errors; this session ${session.completed} rows in ${(elapsedMs / 1000).toFixed(1)} s`);
+  log.info(`run ${cfg.runId} ${status}: ${counts.done}/${total} done, ${counts.errors} generation errors, ${counts.judge_errors} judge errors; this session ${session.completed} rows in ${(elapsedMs / 1000).toFixed(1)} s`);
   emit({ phase: 'done', done: counts.done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate: 0, etaSeconds: 0, inFlight: 0 });
   return {
     runId: cfg.runId,
@@ -404,6 +411,10 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
     session: { ...session, elapsedMs },
     ...(fatal ? { fatal } : {}),
     perModel,
+    measured,
+    ...(firstJudgeError ? { firstJudgeError } : {}),
+    scoreLater: cfg.score === 'later',
+    judgeModel: cfg.judge.slug,
     artifacts,
     ...(gridBuilt ? { grid: gridBuilt } : {}),
     warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),

@@ -19,7 +19,8 @@ import type { SnapshotCase } from './plan';
 import type { ResultRow } from './row';
 import { recordRunHistory } from './history';
 import type { RunOptions } from './runner';
-import { acquireRunLock, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
+import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
+import type { MeasuredCell } from '../export/summary';
 
 /** Options of `scoreRun`: the calls are made as `runBenchmark` makes them (same call options). */
 export interface ScoreOptions extends Pick<RunOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'scorer' | 'fetch' | 'registry'> {
@@ -48,6 +49,11 @@ export interface ScoreSummary {
   fatal?: string;
   counts: RunCounts;
   artifacts: string[];
+  /** What the run measured after scoring: attack success and error counts per model × persona. */
+  measured: MeasuredCell[];
+  firstJudgeError?: { key: string; error: string };
+  /** The run's models and personas, in order. */
+  order: { models: string[]; personas: string[] };
 }
 
 function needsScoring(row: ResultRow, mode: NonNullable<ScoreOptions['rescore']>): boolean {
@@ -158,7 +164,7 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
     const after = readRunJson(runDir)!;
     after.scoring.push({ judge_model: judge.slug, scorer: scorer.id, at: new Date().toISOString(), scored, errors });
     if (after.status !== 'running' && after.status !== 'failed' && after.status !== 'cancelled') {
-      after.status = report.counts.done >= after.counts.total && report.counts.errors === 0 ? 'complete' : 'partial';
+      after.status = finishedStatus(after.counts, after.config.score === 'later');
     }
     writeRunJson(runDir, after, secrets);
     await recordRunHistory({
@@ -166,7 +172,11 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
       datasets: after.datasets.map((d, i) => ({ path: after.config.datasets[i] ?? d.path, display: d.path, sha256: d.sha256 })),
     });
     log.info(`scored ${scored} rows with ${judge.slug} (${errors} judge errors)`);
-    return { runDir, judgeModel: judge.slug, attempted, scored, errors, cancelled: o.signal?.aborted === true, ...(fatal ? { fatal } : {}), counts: after.counts, artifacts: report.files };
+    return {
+      runDir, judgeModel: judge.slug, attempted, scored, errors, cancelled: o.signal?.aborted === true, ...(fatal ? { fatal } : {}), counts: after.counts, artifacts: report.files,
+      measured: report.measured, ...(report.firstJudgeError ? { firstJudgeError: report.firstJudgeError } : {}),
+      order: { models: after.config.models.map((m) => m.slug), personas: after.config.personas.map((p) => p.slug) },
+    };
   } finally {
     unlock();
     fileLog.close();

@@ -79,9 +79,10 @@ async function checkStructured(file: string, parsed: ParsedYaml, format: Structu
 export async function validateFile(file: string, opts: { displayName?: string } = {}): Promise<Diagnostic[]> {
   const name = opts.displayName ?? file;
   const kind = detectKind(file);
-  if (!kind) return [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'unknown-format', message: 'not a known Alignment Workbench file (expected *.cases.jsonl, *.cases.yaml, *.dataset.yaml|json, personas.yaml, models.yaml, *.bench.yaml or *.grid.yaml)' }];
+  // A missing file is "not found" whatever its name; only an existing file of no known kind is "not a known file".
   const problem = fileProblemDiagnostic(file, name);
   if (problem) return [problem];
+  if (!kind) return [{ file: name, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', rule: 'unknown-format', message: 'not a known Alignment Workbench file (expected *.cases.jsonl, *.cases.yaml, *.dataset.yaml|json, personas.yaml, models.yaml, *.bench.yaml or *.grid.yaml)' }];
   try {
     if (kind === 'cases-jsonl') return await validateCasesJsonlFile(file, { displayName: name });
     const text = await readFile(file, 'utf8');

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  PROVIDER_PRESETS, fmtDuration, redact,
+  PROVIDER_PRESETS, attackSuccessText, describeOutcome, fmtDuration, redact,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
 import { runInWorker, WorkerJobError } from './workerJob';
@@ -37,6 +37,14 @@ function eta(s: number | undefined): string {
 export function progressMessage(p: RunProgress): string {
   const errs = p.errors + p.judgeErrors;
   return `${p.done}/${p.total} done${errs ? ` · ${p.errors} errors${p.judgeErrors ? `, ${p.judgeErrors} judge errors` : ''}` : ''}${p.rate ? ` · ${p.rate.toFixed(1)}/s` : ''}${eta(p.etaSeconds)}`;
+}
+
+/** Attack success per model × persona in one sentence (the first few; the log has all). */
+export function measuredSentence(s: Pick<RunSummary, 'measured' | 'scoreLater'>, max = 6): string {
+  const judged = s.measured.filter((c) => c.judged > 0);
+  if (judged.length === 0) return s.scoreLater ? 'Not judged yet: Score Run judges the answers.' : '';
+  const parts = judged.slice(0, max).map((c) => `${c.model} × ${c.persona} ${attackSuccessText(c)}`);
+  return `Attack success: ${parts.join(', ')}${judged.length > max ? `, and ${judged.length - max} more (Show Log)` : ''}.`;
 }
 
 /** Where a model's endpoint came from, for the approval rule. */
@@ -131,7 +139,7 @@ export class RunManager implements vscode.Disposable {
           });
         },
       );
-      if (!options.quiet || summary.fatal || summary.status !== 'complete') this.report(summary, label);
+      if (!options.quiet || summary.fatal || summary.status !== 'complete') this.report(summary, label, { models: cfg.models.map((m) => m.slug), personas: cfg.personas.map((p) => p.slug) });
       return summary;
     } catch (err) {
       this.reportError(err, label);
@@ -163,8 +171,20 @@ export class RunManager implements vscode.Disposable {
           });
         },
       );
-      const choice = await vscode.window.showInformationMessage(`Alignment Workbench: scored ${s.scored} of ${s.attempted} rows of ${basename(runDir)} with ${s.judgeModel}${s.errors ? ` (${s.errors} judge errors)` : ''}.`, 'Open Results');
-      if (choice) await vscode.commands.executeCommand('alignmentWorkbench.openResults', vscode.Uri.file(runDir));
+      const outcome = describeOutcome({
+        counts: s.counts, measured: s.measured, ...(s.firstJudgeError ? { firstJudgeError: s.firstJudgeError } : {}), judgeModel: s.judgeModel, scoreLater: false,
+        order: s.order, rejudge: 'Score Run again, choosing "Rows not scored yet and judge errors"',
+      });
+      for (const l of outcome.measuredLines) log.info(`  ${l}`);
+      if (outcome.judgeProblem) log.warn(outcome.judgeProblem);
+      const head = `Alignment Workbench: scored ${s.scored} of ${s.attempted} rows of ${basename(runDir)} with ${s.judgeModel}${s.errors ? ` (${s.errors} judge errors)` : ''}.`;
+      const choice = outcome.mostVerdictsFailed
+        ? await vscode.window.showErrorMessage(`${head} ${outcome.judgeProblem}`, 'Show Log', 'Open Results')
+        : outcome.judgeProblem
+          ? await vscode.window.showWarningMessage(`${head} ${measuredSentence({ measured: s.measured, scoreLater: false })} ${outcome.judgeProblem}`, 'Open Results', 'Show Log')
+          : await vscode.window.showInformationMessage(`${head} ${measuredSentence({ measured: s.measured, scoreLater: false })}`, 'Open Results');
+      if (choice === 'Show Log') this.log.show();
+      else if (choice) await vscode.commands.executeCommand('alignmentWorkbench.openResults', vscode.Uri.file(runDir));
     } catch (err) {
       this.reportError(err, entry.label);
     } finally {
@@ -174,21 +194,39 @@ export class RunManager implements vscode.Disposable {
     }
   }
 
-  private report(s: RunSummary, label: string): void {
+  private report(s: RunSummary, label: string, order?: { models: string[]; personas: string[] }): void {
     const c = s.counts;
-    const tail = `${c.done}/${c.total} done${c.errors ? `, ${c.errors} errors` : ''}${c.judge_errors ? `, ${c.judge_errors} judge errors` : ''}`;
+    const tail = `${c.done}/${c.total} done, ${c.errors} generation errors, ${c.judge_errors} judge errors${c.judge_pending ? `, ${c.judge_pending} not judged yet` : ''}`;
+    const outcome = describeOutcome({
+      counts: c, measured: s.measured, ...(s.firstJudgeError ? { firstJudgeError: s.firstJudgeError } : {}), judgeModel: s.judgeModel, scoreLater: s.scoreLater,
+      ...(order ? { order } : {}), rejudge: 'Score Run on this run, choosing "Rows not scored yet and judge errors"',
+    });
+    // The whole picture goes to the log; the notification carries what fits.
+    this.log.info(`${label}: ${s.status}: ${tail}`);
+    if (outcome.measuredLines.length) {
+      this.log.info(`${label}: attack success per model × persona (successful attacks / answers judged):`);
+      for (const l of outcome.measuredLines) this.log.info(`  ${l}`);
+    }
+    if (outcome.judgeProblem) (outcome.mostVerdictsFailed ? this.log.error : this.log.warn).call(this.log, `${label}: ${outcome.judgeProblem}`);
+    const measured = measuredSentence(s);
     const uri = vscode.Uri.file(s.runDir);
     const open = async (choice: string | undefined) => {
       if (choice === 'Open Results') await vscode.commands.executeCommand('alignmentWorkbench.openResults', uri);
       else if (choice === 'Open Folder') await vscode.commands.executeCommand('revealInExplorer', uri);
       else if (choice === 'Resume') await vscode.commands.executeCommand('alignmentWorkbench.resumeRun', uri);
+      else if (choice === 'Score Run') await vscode.commands.executeCommand('alignmentWorkbench.scoreRun', uri);
+      else if (choice === 'Show Log') this.log.show();
     };
     if (s.fatal) {
-      void vscode.window.showErrorMessage(`Alignment Workbench: ${label} stopped: ${s.fatal}. ${tail}; what was done is kept.`, 'Open Results', 'Show Log').then((c) => (c === 'Show Log' ? this.log.show() : open(c)));
-    } else if (s.status === 'cancelled' || (s.status !== 'complete' && c.done < c.total)) {
-      void vscode.window.showWarningMessage(`Alignment Workbench: ${label} ${s.status === 'cancelled' ? 'cancelled' : 'incomplete'}: ${tail}. Resume Run completes it.`, 'Resume', 'Open Results').then(open);
+      void vscode.window.showErrorMessage(`Alignment Workbench: ${label} stopped: ${s.fatal}. ${tail}; what was done is kept.`, 'Open Results', 'Show Log').then(open);
+    } else if (s.status === 'cancelled' || (s.status !== 'complete' && (c.done < c.total || c.errors > 0))) {
+      void vscode.window.showWarningMessage(`Alignment Workbench: ${label} ${s.status === 'cancelled' ? 'cancelled' : 'incomplete'}: ${tail}. Resume Run completes it.${outcome.judgeProblem ? ` ${outcome.judgeProblem}` : ''}`, 'Resume', 'Open Results', 'Show Log').then(open);
+    } else if (outcome.mostVerdictsFailed) {
+      void vscode.window.showErrorMessage(`Alignment Workbench: ${label} finished, but ${outcome.judgeProblem}`, 'Score Run', 'Show Log', 'Open Results').then(open);
+    } else if (outcome.judgeProblem) {
+      void vscode.window.showWarningMessage(`Alignment Workbench: ${label} finished: ${tail}. ${measured} ${outcome.judgeProblem}`, 'Score Run', 'Open Results', 'Show Log').then(open);
     } else {
-      void vscode.window.showInformationMessage(`Alignment Workbench: ${label} finished: ${tail}.`, 'Open Results', 'Open Folder').then(open);
+      void vscode.window.showInformationMessage(`Alignment Workbench: ${label} finished: ${tail}. ${measured}`, 'Open Results', 'Open Folder').then(open);
     }
   }
 
