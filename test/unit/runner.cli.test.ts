@@ -53,7 +53,7 @@ describe('awb run (the built CLI)', () => {
       writeCases(dir, 4);
       const r = await spawnCli(runArgs('cli1'), dir).done;
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /run cli1: complete — 16\/16 done, 0 errors, 0 judge errors/);
+      assert.match(r.stdout, /run cli1: complete — 16\/16 done, 0 generation errors, 0 judge errors/);
       assert.match(r.stderr, /16\/16 \(100\.0%\)/);
       assert.ok(!r.stderr.includes('\r'), 'no terminal control characters when not a TTY');
       assert.ok(!r.stdout.includes(CANARY_KEY) && !r.stderr.includes(CANARY_KEY));
