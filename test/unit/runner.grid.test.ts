@@ -89,7 +89,7 @@ describe('awb run --grid (through the CLI main())', () => {
       const r = await awb(dir, gridArgs('g1'));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /grid: 4 groups, 12 cases/);
-      assert.match(r.stdout, /run g1: complete — 12\/12 done, 0 errors, 0 judge errors/);
+      assert.match(r.stdout, /run g1: complete — 12\/12 done, 0 generation errors, 0 judge errors/);
       const runDir = join(dir, 'results', 'g1');
       for (const f of ['grid.cases.jsonl', 'cases.jsonl', 'partials.jsonl', 'state.sqlite', 'results.csv', 'results.parquet', 'summary.csv', 'run.json', 'run.log', 'sycophancy.csv']) {
         assert.ok(existsSync(join(runDir, f)), `${f} is in the run folder`);

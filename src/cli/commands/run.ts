@@ -4,10 +4,10 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
+  ConfigError, DataError, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
   type Logger, type OutcomeInput, type ResolvedRunConfig, type RunInput, type RunProgress, type RunSummary,
 } from '../../core';
-import { UsageError, type CliIO, type Command } from '../usage';
+import { UsageError, UserError, type CliIO, type Command } from '../usage';
 import { resolveShard, ShardError } from '../../core/run/shard';
 
 export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
@@ -20,9 +20,10 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
                           with its master scorer, writes sycophancy.csv (not with --dataset)
   --include-neutral       with --grid: also ask from the neutral perspective
   --seed S                with --grid: the balanced sampling seed (default: the grid's)
-  --models a,b            model slugs (models.yaml entries, or model names on the default
-                          provider: OPENAI_API_KEY and OPENAI_BASE_URL); a .yaml/.yml/.json
-                          file that exists is the roster (as --models-file), every model in it
+  --models a,b            model slugs: entries of the roster when there is one (a slug it
+                          lacks is refused), else model names on the default provider
+                          (OPENAI_API_KEY and OPENAI_BASE_URL); a .yaml/.yml/.json file that
+                          exists is the roster (as --models-file), every model in it
   --model SLUG            one model (with a roster from --models FILE: that one of it)
   --case ID               run only this case id of the datasets; repeatable
   --personas x,y          persona slugs (default: default = each case's own system prompt)
@@ -32,8 +33,10 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
   --rate-limit-rps R      requests per second across all models
   --run-id ID             name the run; an existing ID resumes it (skips done keys)
   --out DIR               folder for run folders (default results)
-  --models-file FILE      the roster (default models.yaml here or beside the bench file)
-  --personas-file FILE    personas (default personas.yaml here or beside the bench file)
+  --models-file FILE      the roster (default: the bench file's models_file or the models.yaml
+                          beside it; without a bench file, models.yaml here)
+  --personas-file FILE    personas (default: the bench file's personas_file or the personas.yaml
+                          beside it; without a bench file, personas.yaml here)
   --limit N               only the first N cases of each dataset; with --grid, N groups
                           chosen by seeded balanced sampling
   --score now|later       judge as answers arrive (now) or later with "awb score"
@@ -78,6 +81,13 @@ export function cliGarbageCollector(growthBytes = 12e6): (() => void) | undefine
   } catch {
     return undefined;
   }
+}
+
+/** The problems that stop a run, one a line as `awb validate` prints them; nothing was sent. */
+export function dataErrorText(cwd: string, err: DataError): string {
+  const errors = err.diagnostics.filter((d) => d.severity === 'error');
+  const shown = errors.slice(0, 50).map((d) => `${displayPath(cwd, d.file)}:${d.line}:${d.column}: error: ${d.message} [${d.rule}]`);
+  return `${errors.length} error${errors.length === 1 ? '' : 's'} in the data; nothing was sent:\n${shown.join('\n')}${errors.length > 50 ? `\n… and ${errors.length - 50} more` : ''}`;
 }
 
 const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
@@ -291,6 +301,7 @@ export const runCommand: Command = async (argv, io) => {
     cfg = await resolveRunConfig(runInput);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof DataError) throw new UserError(dataErrorText(io.cwd, err));
     throw err;
   }
   const printer = new ProgressPrinter(io, io.isTTY);
@@ -314,6 +325,7 @@ export const runCommand: Command = async (argv, io) => {
     summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}), ...(noRegistry ? { registry: false } : {}) });
   } catch (err) {
     printer.end();
+    if (err instanceof DataError) throw new UserError(dataErrorText(io.cwd, err));
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

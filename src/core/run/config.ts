@@ -7,6 +7,7 @@ import { GridFileError, readGridFile } from '../grid/format';
 import type { Grid } from '../schemas/grid';
 import { RUN_FILES } from './runFolder';
 import { shardFolderName, siblingShardRunJson, type ShardSpec } from './shard';
+import { benchRosterFile, unknownModelMessage } from '../validate/validate';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
 import type { Bench } from '../schemas/bench';
 import { ExpectedError } from '../errors';
@@ -140,7 +141,9 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   const diagnostics: Diagnostic[] = [];
   if (input.bench) {
     benchFile = resolve(cwd, input.bench);
-    const r = await loadBenchFile(benchFile);
+    // The bench file is validated as `awb validate` validates it: a model missing from the roster
+    // beside it is the same `unknown-model` error here, unless flags name the models or roster.
+    const r = await loadBenchFile(benchFile, { rosterOverridden: input.models !== undefined || input.modelsFile !== undefined });
     if (!r.bench) throw new DataError(r.diagnostics);
     bench = r.bench;
     base = dirname(benchFile);
@@ -177,8 +180,10 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     if (r.path) datasets.push(r.path);
   }
 
-  const near = (name: string) => [join(base, name), ...(base !== cwd ? [join(cwd, name)] : [])].find((f) => existsSync(f));
-  const modelsFile = input.modelsFile ? resolve(cwd, input.modelsFile) : bench?.models_file ? resolve(base, bench.models_file) : stored?.modelsFile ?? near('models.yaml');
+  // Beside the bench file (never the working folder: the editor and `awb validate` cannot know
+  // it); without a bench file, in the working folder.
+  const near = (name: string) => [join(base, name)].find((f) => existsSync(f));
+  const modelsFile = input.modelsFile ? resolve(cwd, input.modelsFile) : benchFile ? benchRosterFile(benchFile, bench?.models_file) : stored?.modelsFile ?? near('models.yaml');
   const personasFile = input.personasFile ? resolve(cwd, input.personasFile) : bench?.personas_file ? resolve(base, bench.personas_file) : stored?.personasFile ?? near('personas.yaml');
 
   const concurrency = pick('concurrency') ?? bench?.concurrency ?? 4;
@@ -199,7 +204,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   const models = uniqueSlugs.map((slug) => {
     if (!roster) return defaultProviderModel(slug, concurrency, env);
     const m = roster.find((x) => x.slug === slug);
-    if (!m) throw new ConfigError(`model "${slug}" is not in ${relative(cwd, modelsFile!) || modelsFile}; known: ${roster.map((x) => x.slug).join(', ')}`);
+    if (!m) throw new ConfigError(unknownModelMessage(slug, displayPath(cwd, modelsFile!), roster.map((x) => x.slug)));
     return m;
   });
   const gridSpec = gridFile ? await loadGrid(gridFile) : undefined;

@@ -48,7 +48,9 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
  * judge errors, and, when verdicts failed, the first judge error and what to do about it.
  */
 export function describeOutcome(o: OutcomeInput): RunOutcome {
-  const cells = sortCells(o.measured, o.order);
+  // A scorer that gives no attack verdict (a grid's master scorer) measures something else.
+  const noAttackVerdicts = o.measured.some((c) => c.scored > 0) && o.measured.every((c) => c.judged === 0);
+  const cells = noAttackVerdicts ? [] : sortCells(o.measured, o.order);
   const width = Math.max(0, ...cells.map((c) => `${c.model} × ${c.persona}`.length));
   const measuredLines = cells.map((c) => {
     const name = `${c.model} × ${c.persona}`.padEnd(width);

@@ -190,9 +190,43 @@ export async function knownPersonaSlugs(benchFile: string, personasFile?: string
   return { slugs, source: candidate };
 }
 
+/**
+ * The roster a bench file runs with: its `models_file` (relative to the bench file), else a
+ * `models.yaml` beside it; undefined when there is none. `awb run FILE.bench.yaml`, the editor's
+ * Run Benchmark and validation all use this rule (a `--models-file` flag overrides it for a run).
+ */
+export function benchRosterFile(benchFile: string, modelsFile?: string): string | undefined {
+  const candidate = resolve(dirname(benchFile), modelsFile ?? 'models.yaml');
+  return fileProblem(candidate) ? undefined : candidate;
+}
+
+/** The message for a model slug a roster lacks: the same from validation and from a run. */
+export function unknownModelMessage(slug: string, rosterName: string, known: readonly string[]): string {
+  return `model "${slug}" is not in ${rosterName}${known.length ? ` (known: ${known.join(', ')})` : ''}; add it to ${rosterName} or use one of its models`;
+}
+
+/** Slugs of a roster file as written (in order); undefined when the file does not parse. */
+async function rosterSlugs(file: string): Promise<string[] | undefined> {
+  const parsed = parseYaml(file, await readFile(file, 'utf8'));
+  const models = (parsed.value as { models?: unknown } | undefined)?.models;
+  if (!Array.isArray(models)) return undefined;
+  return models.map((m) => (m && typeof m === 'object' ? (m as { slug?: unknown }).slug : undefined)).filter((x): x is string => typeof x === 'string');
+}
+
 async function checkBenchReferences(file: string, parsed: ParsedYaml, value: unknown): Promise<Diagnostic[]> {
-  const bench = value as { personas: string[]; personas_file?: string; datasets: string[]; grid?: string; models_file?: string };
+  const bench = value as { personas: string[]; personas_file?: string; datasets: string[]; grid?: string; models_file?: string; models: string[] };
   const out: Diagnostic[] = [];
+  // With a roster in effect, every model must be in it (a run refuses any other slug).
+  const roster = benchRosterFile(file, bench.models_file);
+  const known = roster ? await rosterSlugs(roster) : undefined;
+  if (roster && known) {
+    const rosterName = bench.models_file ?? roster.split(/[\\/]/).pop()!;
+    bench.models.forEach((slug, i) => {
+      if (known.includes(slug)) return;
+      const d = placeYamlProblem(file, parsed, { path: ['models', i], rule: 'unknown-model', message: '' });
+      out.push({ ...d, message: unknownModelMessage(slug, rosterName, known), data: { slug, modelsFile: roster } });
+    });
+  }
   const { slugs, source } = await knownPersonaSlugs(file, bench.personas_file);
   bench.personas.forEach((slug, i) => {
     if (slugs.has(slug)) return;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { dirname } from 'node:path';
 import { detectKind, FILE_KIND_GLOBS, JsonlDocumentValidator, validateFile, validateText } from '../../core';
 import { readConfig } from '../config';
 import { toVsDiagnostic } from './positions';
@@ -25,9 +26,10 @@ export class DatasetDiagnostics implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(`**/{${allGlobNames()}}`);
     this.disposables.push(
       watcher,
-      watcher.onDidChange((u) => this.validateClosedFile(u)),
-      watcher.onDidCreate((u) => this.validateClosedFile(u)),
-      watcher.onDidDelete((u) => this.collection.delete(u)),
+      watcher.onDidChange((u) => { void this.validateClosedFile(u); this.revalidateDependents(u); }),
+      watcher.onDidCreate((u) => { void this.validateClosedFile(u); this.revalidateDependents(u); }),
+      watcher.onDidDelete((u) => { this.collection.delete(u); this.revalidateDependents(u); }),
+      vscode.workspace.onDidSaveTextDocument((d) => this.revalidateDependents(d.uri)),
     );
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
@@ -52,6 +54,21 @@ export class DatasetDiagnostics implements vscode.Disposable {
     } catch (err) {
       this.log.warn(`could not validate ${uri.fsPath}: ${String(err)}`);
     }
+  }
+
+  /**
+   * A roster or personas file changed on disk: the bench files beside it check their models and
+   * personas against it, so they are validated again (open ones from their buffer).
+   */
+  private revalidateDependents(uri: vscode.Uri): void {
+    const kind = detectKind(uri.fsPath);
+    if (uri.scheme !== 'file' || (kind !== 'models' && kind !== 'personas')) return;
+    const dir = dirname(uri.fsPath);
+    for (const d of vscode.workspace.textDocuments) if (detectKind(d.fileName) === 'bench' && dirname(d.fileName) === dir) this.schedule(d, 0);
+    void vscode.workspace.findFiles(new vscode.RelativePattern(dir, '*.bench.{yaml,yml}'), null, 200).then(
+      (benches) => Promise.all(benches.map((b) => this.validateClosedFile(b))),
+      (err: unknown) => this.log.warn(`could not list bench files beside ${uri.fsPath}: ${String(err)}`),
+    );
   }
 
   private onChange(e: vscode.TextDocumentChangeEvent): void {

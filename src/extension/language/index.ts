@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { DatasetCompletions } from './completions';
 import { DatasetDiagnostics } from './diagnostics';
 import { DatasetHovers } from './hovers';
-import { DatasetQuickFixes } from './quickFixes';
+import { DatasetQuickFixes, SAVE_ROSTER_COMMAND } from './quickFixes';
 import { DatasetSymbols } from './symbols';
 
 /** Every dataset format, by file pattern (JSONL and YAML languages, whatever the user has set). */
@@ -22,6 +22,10 @@ export function registerLanguageFeatures(context: vscode.ExtensionContext, log: 
     vscode.languages.registerHoverProvider(DATASET_SELECTOR, new DatasetHovers()),
     vscode.languages.registerDocumentSymbolProvider(DATASET_SELECTOR, new DatasetSymbols(diagnostics)),
     vscode.languages.registerCodeActionsProvider(DATASET_SELECTOR, new DatasetQuickFixes(), { providedCodeActionKinds: DatasetQuickFixes.kinds }),
+    vscode.commands.registerCommand(SAVE_ROSTER_COMMAND, async (uri: vscode.Uri) => {
+      const doc = vscode.workspace.textDocuments.find((t) => t.uri.toString() === uri.toString());
+      if (doc?.isDirty) await doc.save();
+    }),
   );
   void diagnostics.validateWorkspace().then(
     (n) => log.info(`validated ${n} dataset file(s) in the workspace`),

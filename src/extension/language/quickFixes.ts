@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { parseTree } from 'jsonc-parser';
-import { defaultFieldValue, detectKind, JUDGE_PLACEHOLDERS, uniqueId } from '../../core';
+import { readFileSync } from 'node:fs';
+import { addModelToRoster, defaultFieldValue, detectKind, JUDGE_PLACEHOLDERS, positionOf, uniqueId } from '../../core';
 import { DIAGNOSTIC_SOURCE, diagnosticData } from './positions';
 
-/** Quick fixes: rename a duplicate id, add a missing required field, fix a card's size, a placeholder. */
+/** Quick fixes: rename a duplicate id, add a missing required field, fix a card's size, a placeholder, add a model to the roster. */
 export class DatasetQuickFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
 
@@ -33,6 +34,13 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
         const edit = new vscode.WorkspaceEdit();
         edit.replace(doc.uri, d.range, String(data.actual));
         fix(`Set size to ${data.actual}`, edit);
+      } else if (d.code === 'unknown-model' && typeof data.slug === 'string' && typeof data.modelsFile === 'string') {
+        const a = addToRosterAction(data.slug, data.modelsFile);
+        if (a) {
+          a.diagnostics = [d];
+          a.isPreferred = true;
+          actions.push(a);
+        }
       } else if (d.code === 'unknown-placeholder' && typeof data.placeholder === 'string') {
         const best = closest(data.placeholder, JUDGE_PLACEHOLDERS);
         if (best) {
@@ -44,6 +52,30 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
     }
     return actions;
   }
+}
+
+/** Command run after the roster edit: saves models.yaml (a run reads it from disk). */
+export const SAVE_ROSTER_COMMAND = 'alignmentWorkbench.saveRosterAfterFix';
+
+/**
+ * "Add "m" to models.yaml": a roster entry on the default provider, appended in the file's style.
+ * The file is saved afterwards unless it already had unsaved changes of the user's.
+ */
+function addToRosterAction(slug: string, modelsFile: string): vscode.CodeAction | undefined {
+  const uri = vscode.Uri.file(modelsFile);
+  const open = vscode.workspace.textDocuments.find((t) => t.uri.toString() === uri.toString());
+  let text: string;
+  try { text = open ? open.getText() : readFileSync(modelsFile, 'utf8'); } catch { return undefined; }
+  const e = addModelToRoster(text, slug);
+  const start = positionOf(text, e.offset);
+  const end = positionOf(text, e.offset + e.length);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(uri, new vscode.Range(start.line, start.character, end.line, end.character), e.text);
+  const name = modelsFile.split(/[\\/]/).pop()!;
+  const a = new vscode.CodeAction(`Add "${slug}" to ${name}`, vscode.CodeActionKind.QuickFix);
+  a.edit = edit;
+  if (!open?.isDirty) a.command = { command: SAVE_ROSTER_COMMAND, title: `Save ${name}`, arguments: [uri] };
+  return a;
 }
 
 function collectIds(doc: vscode.TextDocument): Set<string> {

@@ -70,13 +70,34 @@ async function pickBenchFile(root: string): Promise<string | 'ask' | undefined> 
   return pick?.value;
 }
 
+/** The output channel the run commands write to (set when they are registered). */
+let runLog: vscode.LogOutputChannel | undefined;
+
+/**
+ * A run that cannot start: the whole reason goes to the log (a notification may cut a long one
+ * off), the notification says the gist and offers Show Log; a data problem also opens its file.
+ */
+export function reportCannotRun(err: unknown, what = 'cannot run'): void {
+  const errors = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error') : [];
+  const full = err instanceof DataError ? errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message} [${d.rule}]`).join('\n') : redact(err instanceof Error ? err.message : String(err));
+  runLog?.error(`${what}: ${full}`);
+  const msg = err instanceof DataError ? errors.slice(0, 3).map((d) => `${basename(d.file)}:${d.line}:${d.column}: ${d.message}`).join('; ') : full;
+  const first = errors[0];
+  const actions = first ? ['Go to Problem', 'Show Log'] : ['Show Log'];
+  void vscode.window.showErrorMessage(`Alignment Workbench: ${what}: ${msg}`, ...actions).then(async (choice) => {
+    if (choice === 'Show Log') runLog?.show();
+    else if (choice === 'Go to Problem' && first) {
+      const pos = new vscode.Position(Math.max(0, first.line - 1), Math.max(0, first.column - 1));
+      await vscode.window.showTextDocument(vscode.Uri.file(first.file), { selection: new vscode.Range(pos, pos) });
+    }
+  });
+}
+
 export async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfig | undefined> {
   try {
     return await resolveRunConfig(input);
   } catch (err) {
-    const msg = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error').slice(0, 3).map((d) => `${basename(d.file)}:${d.line}:${d.column}: ${d.message}`).join('; ')
-      : redact(err instanceof Error ? err.message : String(err));
-    void vscode.window.showErrorMessage(`Alignment Workbench: cannot run: ${msg}`);
+    reportCannotRun(err);
     return undefined;
   }
 }
@@ -85,8 +106,7 @@ export async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfi
 async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: string): Promise<boolean> {
   let dry;
   try { dry = await manager.dryRun(cfg); } catch (err) {
-    const msg = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error').slice(0, 3).map((d) => `${basename(d.file)}:${d.line}:${d.column}: ${d.message}`).join('; ') : redact(err instanceof Error ? err.message : String(err));
-    void vscode.window.showErrorMessage(`Alignment Workbench: cannot run ${label}: ${msg}`);
+    reportCannotRun(err, `cannot run ${label}`);
     return false;
   }
   const d = dry.dryRun!;
@@ -106,6 +126,7 @@ async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: st
 }
 
 export function registerRunCommands(context: vscode.ExtensionContext, manager: RunManager, keys: KeyStore, log: vscode.LogOutputChannel): void {
+  runLog = log;
 
   async function runBenchmarkCommand(arg?: unknown, options: { skipConfirm?: boolean } = {}): Promise<void> {
     if (!requireTrust('Running a benchmark')) return;
