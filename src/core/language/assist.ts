@@ -4,6 +4,37 @@ import { PROVIDER_NAMES } from '../schemas/models';
 import type { FileKind } from '../validate/kinds';
 import { FIELD_DOCS, type FieldDoc } from './fieldDocs';
 
+/**
+ * What accepting a field-name completion inserts: the key and a value of the field's type with
+ * its quotes or brackets and the cursor inside (a VS Code snippet: `$1` is the cursor, `${1|a,b|}`
+ * a choice). `keyQuoted`: in JSON, the opening quote of the key is already typed.
+ */
+export function fieldSnippet(f: FieldDoc, style: 'json' | 'yaml', opts: { keyQuoted?: boolean } = {}): string {
+  const v = f.value ?? { type: 'string' as const };
+  if (style === 'json') {
+    const key = opts.keyQuoted ? `${f.name}": ` : `"${f.name}": `;
+    switch (v.type) {
+      case 'string': return `${key}"$1"`;
+      case 'number': return `${key}\${1:0}`;
+      case 'boolean': return `${key}\${1|true,false|}`;
+      case 'enum': return `${key}"\${1|${v.values.join(',')}|}"`;
+      case 'array': return `${key}[$1]`;
+      case 'object': return `${key}{$1}`;
+      case 'conversation': return `${key}[{"role": "user", "content": "$1"}]`;
+    }
+  }
+  const key = `${f.name}: `;
+  switch (v.type) {
+    case 'string': return `${key}"$1"`;
+    case 'number': return `${key}\${1:0}`;
+    case 'boolean': return `${key}\${1|true,false|}`;
+    case 'enum': return `${key}\${1|${v.values.join(',')}|}`;
+    case 'array': return `${key}[$1]`;
+    case 'object': return `${f.name}:\n  \${1:key}: $2`;
+    case 'conversation': return `${f.name}:\n  - role: user\n    content: "$1"`;
+  }
+}
+
 /** What the editor should offer at the cursor. */
 export type CompletionRequest =
   | { kind: 'fields'; fields: FieldDoc[]; quoted: boolean }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { detectKind, jsonlCompletion, knownPersonaSlugs, yamlCompletion, type CompletionRequest, BUILTIN_PERSONAS } from '../../core';
+import { detectKind, fieldSnippet, jsonlCompletion, knownPersonaSlugs, yamlCompletion, type CompletionRequest, BUILTIN_PERSONAS } from '../../core';
 
 /** Field names, enum values, persona slugs and `{{placeholders}}` in every dataset format. */
 export class DatasetCompletions implements vscode.CompletionItemProvider {
@@ -23,9 +23,17 @@ export class DatasetCompletions implements vscode.CompletionItemProvider {
           item.detail = f.required ? 'required' : 'optional';
           item.documentation = new vscode.MarkdownString(f.description);
           item.sortText = `${f.required ? 0 : 1}${String(i).padStart(3, '0')}`;
-          if (kind === 'cases-jsonl') item.insertText = req.quoted ? f.name : `"${f.name}": `;
-          else item.insertText = `${f.name}: `;
-          if (wordRange) item.range = wordRange;
+          // The key and a value of the field's type, quotes included, the cursor in the value.
+          item.insertText = new vscode.SnippetString(fieldSnippet(f, kind === 'cases-jsonl' ? 'json' : 'yaml', { keyQuoted: req.quoted }));
+          if (kind === 'cases-jsonl' && req.quoted) {
+            // From after the key's opening quote to past the quote the editor closed for it.
+            const text = doc.lineAt(pos.line).text;
+            const open = text.lastIndexOf('"', pos.character - 1);
+            const closing = text[pos.character] === '"' || (wordRange && text[wordRange.end.character] === '"');
+            const end = wordRange && wordRange.end.isAfter(pos) ? wordRange.end.character : pos.character;
+            item.range = new vscode.Range(pos.line, open + 1, pos.line, closing ? end + 1 : end);
+            item.filterText = f.name;
+          } else if (wordRange) item.range = wordRange;
           return item;
         });
       case 'values':
