@@ -25,7 +25,7 @@ export * from './grid';
 export { type Logger, type LogLevel, noopLogger, teeLogger, redactingLogger, redact } from './log';
 export { resolveRunConfig, newRunId, storedInput, displayPath, ConfigError, type RunInput, type ResolvedRunConfig, type ResolvedPersona } from './run/config';
 export { runBenchmark, type RunOptions } from './run/runner';
-export { resumeCommand } from './run/dryRun';
+export { resumeCommand, describeEndpoints } from './run/dryRun';
 export { fmtDuration, formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
 export { describeOutcome, attackSuccessText, type OutcomeInput, type RunOutcome } from './run/outcome';
 export { readRunJson, isLocked, finishedStatus, RUN_FILES, RunLockedError, type RunJson, type RunStatus, type RunCounts } from './run/runFolder';

@@ -122,6 +122,8 @@ describe('small things on the command line', () => {
       assert.equal(dry.stderr, '');
       assert.equal(dry.stdout.match(/API key/g)?.length, 1, dry.stdout);
       assert.match(dry.stdout, /^note: a real run needs an API key for: m1 \(OPENAI_API_KEY\), gpt-5-mini \(OPENAI_API_KEY\)/m);
+      // The endpoint that a real run would call, with what goes there.
+      assert.match(dry.stdout, /^ {2}to https:\/\/api\.example\.invalid\/v1 \(m1; judge gpt-5-mini\)$/m);
       const real = await awb(['run', '--dataset', 'bench.cases.jsonl', '--models', 'm1'], dir, noKey);
       assert.equal(real.code, 1);
       assert.equal(real.stderr.match(/no API key/g)?.length, 1, real.stderr);

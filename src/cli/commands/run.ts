@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, DataError, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
+  ConfigError, DataError, describeEndpoints, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
   type Logger, type OutcomeInput, type ResolvedRunConfig, type RunInput, type RunProgress, type RunSummary,
 } from '../../core';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
@@ -336,6 +336,7 @@ export const runCommand: Command = async (argv, io) => {
     const d = summary.dryRun;
     io.out(`dry run ${summary.runId}: ${d.cases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${d.keys} keys; ${d.alreadyDone} already done`);
     io.out(`would send ${d.generationRequests} generation requests and ${d.judgeRequests} judge requests (plus any re-asks and retries)`);
+    for (const e of describeEndpoints(cfg)) io.out(`  to ${e}`);
     if (d.missingKeys.length) io.out(`note: a real run needs an API key for: ${d.missingKeys.join(', ')} (set it in the environment)`);
     for (const w of summary.warnings) io.err(`warning: ${w}`);
     return 0;

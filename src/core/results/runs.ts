@@ -23,6 +23,8 @@ const RunJsonSchema = z.looseObject({
   config: opt(z.looseObject({
     cwd: opt(z.string()),
     datasets: opt(z.array(z.string())),
+    benchFile: opt(z.string()),
+    grid: opt(z.looseObject({ file: opt(z.string()) })),
     models: slugList,
     personas: opt(z.array(z.looseObject({ slug: z.string(), name: opt(z.string()), systemPrompt: opt(z.string()) }))),
     judge: opt(z.looseObject({ slug: z.string() })),
@@ -60,6 +62,8 @@ export interface RunInfo {
   shard?: { index: number; count: number };
   /** A run merged from shards (`awb merge`): the shard count and keys still missing. */
   merge?: { count: number; missingKeys: number };
+  /** What was run, for people: the bench file's name, else the grid's, else the datasets'. */
+  name: string | null;
 }
 
 /**
@@ -95,6 +99,18 @@ export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
     g.shardStatus = g.shards.some((s) => s.status === 'running') ? 'running' : g.run ? 'merged' : complete ? 'complete' : 'partial';
   }
   return out;
+}
+
+const fileName = (p: string) => p.split(/[\\/]/).pop() ?? p;
+
+/** The name of what a run ran: its bench file, else its grid, else its datasets (first two, then a count). */
+export function runName(json: RunJson | null): string | null {
+  const cfg = json?.config;
+  if (cfg?.benchFile) return fileName(cfg.benchFile);
+  if (cfg?.grid?.file) return fileName(cfg.grid.file);
+  const data = (json?.datasets ?? []).map((d) => fileName(d.path));
+  if (data.length === 0) return null;
+  return data.length <= 2 ? data.join(', ') : `${data.slice(0, 2).join(', ')} +${data.length - 2} more`;
 }
 
 /** `run.json` of a run folder, or null when it is missing or not a JSON object. */
@@ -168,6 +184,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo | null> {
     judgeModel: lastJudge ?? (cfg?.score === 'now' ? cfg.judge?.slug ?? null : null),
     ...(json?.shard ? { shard: { index: json.shard.index, count: json.shard.count } } : {}),
     ...(json?.merge ? { merge: { count: json.merge.count, missingKeys: json.merge.missing_keys ?? 0 } } : {}),
+    name: runName(json),
   };
 }
 

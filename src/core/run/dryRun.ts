@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scorer } from '../judge/scorer';
-import type { Logger } from '../log';
+import { redact, type Logger } from '../log';
 import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
 import { displayPath, type ResolvedRunConfig } from './config';
 import { buildGridCases } from './gridRun';
@@ -13,6 +13,23 @@ import { resultKey } from './row';
 import { RUN_FILES } from './runFolder';
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The endpoints a run calls, each with the models sent there (the judge marked), e.g.
+ * `https://api.openai.com/v1 (gpt-4.1-mini, gpt-4.1; judge gpt-5-mini)`. URLs are redacted.
+ */
+export function describeEndpoints(cfg: Pick<ResolvedRunConfig, 'models' | 'judge' | 'score'>): string[] {
+  const by = new Map<string, { models: string[]; judge?: string }>();
+  const at = (m: ResolvedModel) => {
+    const url = redact(m.baseURL);
+    let e = by.get(url);
+    if (!e) by.set(url, (e = { models: [] }));
+    return e;
+  };
+  for (const m of cfg.models) { const e = at(m); if (!e.models.includes(m.slug)) e.models.push(m.slug); }
+  if (cfg.score === 'now') at(cfg.judge).judge = cfg.judge.slug;
+  return [...by].map(([url, e]) => `${url} (${[e.models.join(', '), e.judge ? `judge ${e.judge}` : ''].filter(Boolean).join('; ')})`);
+}
 
 /** The command that continues a run (its inputs are read back from run.json). */
 export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 'cwd'> & { shard?: ResolvedRunConfig['shard'] }): string {

@@ -11,7 +11,8 @@ export class RunItem extends vscode.TreeItem {
   shards: RunItem[] = [];
 
   constructor(readonly run: RunInfo, showFolder: string | undefined, group?: RunGroup) {
-    super(run.shard ? `shard ${run.shard.index}/${run.shard.count}` : run.runId, group?.shards.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    // Named by what was run (the bench file, or the datasets) and by its id; a shard by its number.
+    super(run.shard ? `shard ${run.shard.index}/${run.shard.count}` : run.name ? `${run.name} · ${run.runId}` : run.runId, group?.shards.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const when = runTime(run);
     const date = when ? new Date(when).toLocaleString() : '';
     const merged = run.merge ? `merged from ${group?.shards.length ?? '?'}/${run.merge.count} shards${run.merge.missingKeys ? `, ${run.merge.missingKeys} keys missing` : ''}` : '';
@@ -20,6 +21,7 @@ export class RunItem extends vscode.TreeItem {
     // Plain text only (no Markdown): run ids and model names come from files.
     this.tooltip = [
       `${run.runId} — ${run.status}${run.recordedStatus && run.recordedStatus !== run.status ? ` (recorded: ${run.recordedStatus})` : ''}`,
+      ...(run.name ? [`ran: ${run.name}`] : []),
       runCounts(run),
       `models: ${run.models.join(', ') || '?'}`,
       `personas: ${run.personas.join(', ') || '?'}`,

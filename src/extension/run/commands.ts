@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  BUILTIN_PERSONAS, DataError, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
+  BUILTIN_PERSONAS, DataError, describeEndpoints, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
   type ResolvedRunConfig, type RunInput,
 } from '../../core';
 import type { RunManager } from './runManager';
@@ -116,11 +116,13 @@ async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: st
     if (choice) await vscode.commands.executeCommand('alignmentWorkbench.setApiKey');
     return false;
   }
-  const start = { label: `$(play) Start: ${d.generationRequests + d.judgeRequests} requests`, detail: counts, value: 'start' };
+  const endpoints = describeEndpoints(cfg);
+  const start = { label: `$(play) Start: ${d.generationRequests + d.judgeRequests} requests`, description: `to ${endpoints.join(' and ')}`, detail: counts, value: 'start' };
   const only = { label: '$(checklist) Dry run only', detail: 'Nothing is sent; the counts are in the log.', value: 'dry' };
   const pick = await vscode.window.showQuickPick([start, only], { title: `Run ${label}?`, ignoreFocusOut: true });
   if (pick?.value === 'dry') {
-    void vscode.window.showInformationMessage(`Alignment Workbench: dry run of ${label}: ${counts}. Nothing was sent.`);
+    runLog?.info(`dry run of ${label}: ${counts}; would call ${endpoints.join(' and ')}`);
+    void vscode.window.showInformationMessage(`Alignment Workbench: dry run of ${label}: ${counts}, to ${endpoints.join(' and ')}. Nothing was sent.`);
   }
   return pick?.value === 'start';
 }
@@ -165,7 +167,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     }
     const runs = (await Promise.all([...dirs].map((d) => listRuns(d)))).flat().filter((r) => filter(r.status)).sort((a, b) => runTime(b) - runTime(a));
     if (runs.length === 0) { void vscode.window.showInformationMessage(`Alignment Workbench: no run to ${title.toLowerCase()}.`); return undefined; }
-    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: `${r.status} · ${runCounts(r)}`, detail: r.dir, runDir: r.dir })), { title });
+    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: [r.name, r.status, runCounts(r)].filter(Boolean).join(' · '), detail: r.dir, runDir: r.dir })), { title });
     return pick?.runDir;
   }
 
@@ -203,7 +205,10 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     vscode.commands.registerCommand('alignmentWorkbench.runBenchmark', (arg?: unknown) => runBenchmarkCommand(arg)),
     vscode.commands.registerCommand('alignmentWorkbench.resumeRun', resumeRunCommand),
     vscode.commands.registerCommand('alignmentWorkbench.scoreRun', scoreRunCommand),
-    vscode.commands.registerCommand('alignmentWorkbench.cancelRuns', () => manager.cancelAll()),
+    vscode.commands.registerCommand('alignmentWorkbench.cancelRuns', () => {
+      const n = manager.cancelAll();
+      void vscode.window.showInformationMessage(n ? `Alignment Workbench: cancelling ${n === 1 ? 'the running benchmark' : `${n} running benchmarks`}; what is done is kept (Resume Run completes it).` : 'Alignment Workbench: no benchmark is running; nothing to cancel.');
+    }),
     vscode.commands.registerCommand('alignmentWorkbench.setApiKey', () => keys.promptAndStore()),
     vscode.commands.registerCommand('alignmentWorkbench.clearApiKey', () => keys.promptAndClear()),
   );

@@ -238,8 +238,10 @@ export class RunManager implements vscode.Disposable {
     if (!known && err instanceof Error && err.stack) this.log.error(redact(err.stack));
   }
 
-  cancelAll(): void {
+  /** Cancels every run and scoring pass going on; returns how many there were. */
+  cancelAll(): number {
     for (const r of this.active) r.controller.abort();
+    return this.active.size;
   }
 
   dispose(): void {
