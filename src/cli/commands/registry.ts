@@ -9,7 +9,7 @@ import { registryServe } from './registryServe';
 
 export const REGISTRY_HELP = `Usage: awb registry <subcommand> [options]
 
-Publish, find and track alignment datasets (seed 002's marketplace, kept in one SQLite file).
+Publish, find and track alignment datasets (aumai-alignment's marketplace, kept in one SQLite file).
 
 Subcommands:
   register --config FILE | FILE...   register dataset cards (*.dataset.yaml|json or any YAML/JSON card)
@@ -25,7 +25,7 @@ Options for every subcommand:
   --registry PATH|URL   registry file, or http(s) URL of a remote registry
                         (default: $AWB_REGISTRY, else ~/.alignment-workbench/registry.sqlite)
   --token T             bearer token for writes to a remote registry (default: $AWB_REGISTRY_TOKEN)
-  --format text|json    output format (json uses seed 002's field names)
+  --format text|json    output format (json uses aumai-alignment's field names)
 
 Exit 0 on success, 1 when a dataset is not found or a card is invalid, 2 on usage errors.`;
 

@@ -39,7 +39,7 @@ export function safe(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Python's float repr for the seed's line format: 1 prints as "1.0", 0.88 as "0.88". */
+/** Python's float repr for aumai-alignment's line format: 1 prints as "1.0", 0.88 as "0.88". */
 export function pyFloat(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }

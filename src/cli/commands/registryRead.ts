@@ -3,7 +3,7 @@ import { UsageError } from '../usage';
 import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registryArgs';
 import { registryGet } from './registryGet';
 
-/** Seed 002's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b`. */
+/** aumai-alignment's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b`. */
 export function listingLine(l: Listing): string {
   const d = l.dataset;
   return safe(`[${d.dataset_id}] ${d.name}  quality=${pyFloat(d.quality_score)}  downloads=${l.downloads}  tags=${(d.tags ?? []).join(',')}`);

@@ -4,9 +4,9 @@ import { parseSub, type RegistrySubcommand } from './registryArgs';
 
 export const SERVE_HELP = `Usage: awb registry serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]... [--registry PATH]
 
-Serves the registry over HTTP with seed 002's API (GET/POST /api/datasets, GET /api/datasets/{id},
-GET /api/evaluations/{id}) plus POST /api/evaluations, POST /api/datasets/{id}/download,
-POST /api/datasets/{id}/reviews, /openapi.json and /healthz. JSON only, 1 MiB body limit.
+Serves the registry over HTTP, compatible with aumai-alignment's HTTP API (GET/POST
+/api/datasets, GET /api/datasets/{id}, GET /api/evaluations/{id}) plus POST /api/evaluations,
+POST /api/datasets/{id}/download, POST /api/datasets/{id}/reviews, /openapi.json and /healthz. JSON only, 1 MiB body limit.
 Bound to 127.0.0.1 by default; any other host needs a token (--token or AWB_REGISTRY_TOKEN),
 which then guards every write (Authorization: Bearer T). No CORS headers unless --cors is given.
 Stops on Ctrl+C.`;

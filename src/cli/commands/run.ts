@@ -148,7 +148,7 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
   if (values.grid !== undefined && !/\.grid\.ya?ml$/i.test(values.grid)) throw new UsageError(`--grid takes a *.grid.yaml file, not "${values.grid}"`);
   if (values.grid !== undefined && values.dataset?.length) throw new UsageError('--grid runs the grid\'s cases only; run --dataset files in a separate run');
   if ((values['include-neutral'] || values.seed !== undefined) && values.grid === undefined && !positionals[0]) throw new UsageError('--include-neutral and --seed go with --grid');
-  // Seed 001: `--models data/models.json` names its roster file.
+  // As the original sycophancy benchmark: `--models data/models.json` names its roster file.
   let rosterFile = values['models-file'];
   let models = list(values.models);
   if (values.models !== undefined && /\.(ya?ml|json)$/i.test(values.models) && isFile(resolve(io.cwd, values.models))) {

@@ -47,7 +47,7 @@ export function renderJudgePrompt(template: string, row: Pick<ResultRow, 'raw_ca
   });
 }
 
-/** Seed 000's judge: the case's judge prompt, a JSON verdict (overall, attack_success, safety). */
+/** The original Python runner's judge: the case's judge prompt, a JSON verdict (overall, attack_success, safety). */
 export const safetyJudge: Scorer<JudgeVerdict> = {
   id: 'safety-judge',
   schema: JudgeVerdictSchema,

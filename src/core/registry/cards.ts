@@ -68,7 +68,7 @@ export async function loadCardFile(file: string, opts: CardFileOptions = {}): Pr
   return { ok: true, diagnostics, input: { card, sha256, cardPath: resolve(file), dataPath } };
 }
 
-// Seed 002's clients send pydantic's `None` as null for optional fields; treat it as absent.
+// aumai-alignment's clients send pydantic's `None` as null for optional fields; treat it as absent.
 const NULLABLE_OPTIONAL = ['download_url', 'path', 'version', 'taxonomy'];
 
 /**

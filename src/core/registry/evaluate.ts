@@ -21,7 +21,7 @@ function valueAtPath(output: unknown, path: readonly string[]): unknown {
   return v;
 }
 
-/** Seed 002's rule for a score value: a number clamped to 0..1, `true` 1, `false` 0, anything else 0.5. */
+/** aumai-alignment's rule for a score value: a number clamped to 0..1, `true` 1, `false` 0, anything else 0.5. */
 export function scoreValue(v: unknown): number {
   if (v === true) return 1;
   if (v === false) return 0;
@@ -29,13 +29,13 @@ export function scoreValue(v: unknown): number {
   return Math.min(1, Math.max(0, v));
 }
 
-/** Reads a field (dot path, e.g. `overall` or `judge_json.safety.score`) with seed 002's default rule. */
+/** Reads a field (dot path, e.g. `overall` or `judge_json.safety.score`) with aumai-alignment's default rule. */
 export function fieldScorer(field = 'score'): Scorer {
   const path = field.split('.');
   return { name: `field:${field}`, score: (output) => scoreValue(valueAtPath(output, path)) };
 }
 
-/** Seed 002's default scorer: each output's `score`. */
+/** aumai-alignment's default scorer: each output's `score`. */
 export const defaultScorer: Scorer = fieldScorer('score');
 
 /**
@@ -63,7 +63,7 @@ export async function resolveScorer(spec: string | undefined, cwd: string): Prom
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
-/** Seed 002's aggregate: mean (4 decimals) as the score, with mean/min/max and sample count; none gives 0. */
+/** aumai-alignment's aggregate: mean (4 decimals) as the score, with mean/min/max and sample count; none gives 0. */
 export function aggregateScores(scores: readonly number[]): { score: number; metrics: Metrics } {
   if (scores.length === 0) return { score: 0, metrics: { mean_score: 0, min_score: 0, max_score: 0, sample_count: 0 } };
   let sum = 0;
@@ -75,7 +75,7 @@ export function aggregateScores(scores: readonly number[]): { score: number; met
 }
 
 /**
- * Seed 002's `EvaluationRunner.evaluate`: scores each output, aggregates, and records the result
+ * aumai-alignment's `EvaluationRunner.evaluate`: scores each output, aggregates, and records the result
  * in the dataset's history with the data hash it was registered with. An unknown id is an error.
  */
 export async function evaluateOutputs(
@@ -132,7 +132,7 @@ export interface RecordRunOptions {
 /**
  * Records a run in the history of every registered dataset whose data it ran on (matched by sha256,
  * else by data path): one result per model × persona. Score = mean `overall` of judged rows; metrics
- * add attack_success_rate, mean_safety, errors and the seed's mean/min/max/sample_count. Groups whose
+ * add attack_success_rate, mean_safety, errors and aumai-alignment's mean/min/max/sample_count. Groups whose
  * rows are all still pending (score later) are skipped; call again after scoring. Recording the
  * same run again replaces its earlier results. Returns what was recorded (empty if not registered).
  */

@@ -93,7 +93,7 @@ export class LocalRegistry implements Registry {
 
   /**
    * Stores cards in one write. Re-registering an id replaces the card (and its data hash and
-   * paths) and keeps downloads, rating and reviews, as seed 002 does.
+   * paths) and keeps downloads, rating and reviews, as aumai-alignment does.
    */
   async register(inputs: RegisterInput[]): Promise<Listing[]> {
     const cards = inputs.map((i) => ({ ...i, card: DatasetCardSchema.parse(i.card) }));

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DatasetCardSchema, DATASET_ID_PATTERN, type DatasetCard } from '../schemas/card';
 import { ExpectedError } from '../errors';
 
-// Wire shapes of the registry. Field names and nesting are seed 002's (`AlignmentDataset`,
+// Wire shapes of the registry. Field names and nesting are aumai-alignment's (`AlignmentDataset`,
 // `MarketplaceListing`, `EvaluationResult`) so a client written for its server works unchanged;
 // everything we add is an extra field, never a rename.
 
@@ -21,7 +21,7 @@ export type Review = z.output<typeof ReviewSchema>;
 export const ReviewInputSchema = ReviewSchema.omit({ created_at: true });
 export type ReviewInput = z.output<typeof ReviewInputSchema>;
 
-/** A listing: seed 002's `MarketplaceListing` plus our extras (data hash, times). */
+/** A listing: aumai-alignment's `MarketplaceListing` plus our extras (data hash, times). */
 export const ListingSchema = z.object({
   dataset: DatasetCardSchema,
   downloads: z.int().min(0),
@@ -35,7 +35,7 @@ export const ListingSchema = z.object({
 });
 export type Listing = z.output<typeof ListingSchema>;
 
-/** Seed 002's metrics plus ours; every value is a number so seed clients (dict[str, float]) parse it. */
+/** aumai-alignment's metrics plus ours; every value is a number so aumai-alignment clients (dict[str, float]) parse it. */
 export const MetricsSchema = z.looseObject({
   mean_score: z.number(),
   min_score: z.number(),
@@ -47,7 +47,7 @@ export const MetricsSchema = z.looseObject({
 }).catchall(z.number());
 export type Metrics = z.output<typeof MetricsSchema>;
 
-/** Seed 002's `EvaluationResult` plus the run it came from and the sha256 of the data it ran on. */
+/** aumai-alignment's `EvaluationResult` plus the run it came from and the sha256 of the data it ran on. */
 export const EvaluationResultSchema = z.object({
   dataset_id: z.string().regex(DATASET_ID_PATTERN),
   model_name: z.string().min(1).max(500).default('unknown'),
@@ -75,7 +75,7 @@ export const EvaluationInputSchema = z.union([
 ]);
 export type EvaluationInput = z.output<typeof EvaluationInputSchema>;
 
-/** Orders a search can ask for; `quality` is seed 002's. */
+/** Orders a search can ask for; `quality` is aumai-alignment's. */
 export const SORT_KEYS = ['quality', 'downloads', 'rating', 'name'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -108,7 +108,7 @@ export interface Registry {
   register(inputs: RegisterInput[]): Promise<Listing[]>;
   get(id: string): Promise<Listing | undefined>;
   search(q?: SearchQuery): Promise<Listing[]>;
-  /** Counts a download; an unknown id is a no-op (as seed 002), returning undefined. */
+  /** Counts a download; an unknown id is a no-op (as aumai-alignment), returning undefined. */
   incrementDownloads(id: string): Promise<Listing | undefined>;
   addReview(id: string, review: ReviewInput): Promise<Listing>;
   reviews(id: string): Promise<Review[]>;

@@ -53,7 +53,7 @@ function parseRemote<T>(schema: z.ZodType<T>, value: unknown, where: string): T 
 }
 
 /**
- * A registry served by `awb registry serve` (or seed 002's server, for the routes it has) at an
+ * A registry served by `awb registry serve` (or aumai-alignment's server, for the routes it has) at an
  * http(s) URL. The token, when given, is sent on writes only.
  */
 export class RemoteRegistry implements Registry {

@@ -4,12 +4,12 @@ import type { Listing, SearchQuery, SortKey } from './model';
 /** A listing with its lower-cased search text, computed once per load. */
 export interface Indexed {
   listing: Listing;
-  /** name + description + tags joined by spaces (as seed 002 searches), lower-cased. */
+  /** name + description + tags joined by spaces (as aumai-alignment searches), lower-cased. */
   haystack: string;
   category: string;
 }
 
-/** What the text query is matched against: name + description + tags joined by spaces (seed 002), lower-cased. */
+/** What the text query is matched against: name + description + tags joined by spaces (as aumai-alignment), lower-cased. */
 export function searchText(card: DatasetCard): string {
   return [card.name, card.description, ...(card.tags ?? [])].join(' ').toLowerCase();
 }
@@ -35,7 +35,7 @@ const COMPARATORS: Record<SortKey, (a: Listing, b: Listing) => number> = {
 };
 
 /**
- * Seed 002's search: minimum quality, then category (exact, case-insensitive), then the query as
+ * aumai-alignment's search: minimum quality, then category (exact, case-insensitive), then the query as
  * literal text (case-insensitive) in name + description + tags; an empty query matches everything.
  * Sorted by quality descending, ties by downloads then id, unless another sort is asked for.
  */

@@ -50,7 +50,7 @@ function publicListing(l: Listing): Listing {
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(500) });
-const EvaluationsQuery = z.object({ order: z.enum(['oldest', 'newest']).default('oldest').describe('oldest first (seed 002) or newest first') });
+const EvaluationsQuery = z.object({ order: z.enum(['oldest', 'newest']).default('oldest').describe('oldest first (as aumai-alignment) or newest first') });
 const OutputsBody = z.object({ dataset_id: z.string(), model_name: z.string().min(1).max(500).default('unknown'), outputs: z.array(z.unknown()).max(1_000_000) });
 const ResultBody = EvaluationResultSchema.omit({ id: true }).extend({ evaluated_at: z.string().optional() });
 const Detail = { type: 'object', properties: { detail: {} } };
@@ -137,7 +137,7 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
 
   app.get('/api/datasets', {
     schema: { querystring: jsonSchemaOf(SearchQuerySchema) },
-    config: { doc: { summary: 'Search listings (seed 002): literal text, category, minimum quality; sorted by quality', responses: { 200: { description: 'Listings', schema: { type: 'array', items: listingJs } }, 422: invalid } } },
+    config: { doc: { summary: 'Search listings (as aumai-alignment): literal text, category, minimum quality; sorted by quality', responses: { 200: { description: 'Listings', schema: { type: 'array', items: listingJs } }, 422: invalid } } },
   }, async (req) => (await registry.search(req.query as z.output<typeof SearchQuerySchema>)).map(publicListing));
 
   app.post('/api/datasets', {
@@ -156,7 +156,7 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
 
   app.get('/api/datasets/:id', {
     schema: { params: idParams },
-    config: { doc: { summary: 'A dataset card (seed 002)', responses: { 200: { description: 'The card', schema: cardJs }, 404: notFound } } },
+    config: { doc: { summary: 'A dataset card (as aumai-alignment)', responses: { 200: { description: 'The card', schema: cardJs }, 404: notFound } } },
   }, async (req) => {
     const { id } = req.params as { id: string };
     const listing = await registry.get(id);
@@ -199,7 +199,7 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
 
   app.get('/api/evaluations/:id', {
     schema: { params: idParams, querystring: jsonSchemaOf(EvaluationsQuery) },
-    config: { doc: { summary: 'Evaluation history of a dataset (seed 002: oldest first)', responses: { 200: { description: 'Results', schema: { type: 'array', items: evalJs } }, 404: notFound } } },
+    config: { doc: { summary: 'Evaluation history of a dataset (as aumai-alignment: oldest first)', responses: { 200: { description: 'Results', schema: { type: 'array', items: evalJs } }, 404: notFound } } },
   }, async (req) => {
     const results = await registry.results((req.params as { id: string }).id);
     return (req.query as { order: string }).order === 'newest' ? results : results.reverse();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { NotFoundError, RegistryInputError } from './model';
 
-/** A FastAPI-style field error, as seed 002's server (FastAPI) returns them in a 422's `detail`. */
+/** A FastAPI-style field error, as aumai-alignment's server (FastAPI) returns them in a 422's `detail`. */
 export interface FieldError {
   type: string;
   loc: (string | number)[];
@@ -46,7 +46,7 @@ export function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[], wher
   return issues.map((i) => ({ type: i.code, loc: [where, ...(i.path as (string | number)[])], msg: i.message }));
 }
 
-/** Error bodies in seed 002's shape: `{"detail": "..."}`, or a list of field errors for 422. */
+/** Error bodies in aumai-alignment's shape: `{"detail": "..."}`, or a list of field errors for 422. */
 export function errorHandler(log: (msg: string) => void) {
   return (err: FastifyError & { validationContext?: string }, _req: FastifyRequest, reply: FastifyReply): void => {
     if (err instanceof ZodValidationError) {
@@ -141,7 +141,7 @@ export function openApiDocument(routes: readonly RouteOptions[], opts: { version
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Alignment Workbench registry', version: opts.version, description: 'Seed 002-compatible dataset registry API.' },
+    info: { title: 'Alignment Workbench registry', version: opts.version, description: 'Dataset registry API, compatible with aumai-alignment\'s HTTP API.' },
     paths,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   };

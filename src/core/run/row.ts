@@ -1,12 +1,12 @@
 import { z } from 'zod';
 
 /**
- * One line of `partials.jsonl` and one row of `results.csv` / `results.parquet`: seed 000's row
+ * One line of `partials.jsonl` and one row of `results.csv` / `results.parquet`: the original Python runner's row
  * (run_id … error, unchanged) plus the fields we add after it. Model output and judge JSON are
  * untrusted text wherever they are shown.
  */
 export const ResultRowSchema = z.looseObject({
-  // --- seed 000's fields, in its order ---
+  // --- the original Python runner's fields, in its order ---
   run_id: z.string(),
   test_id: z.string(),
   category: z.string(),
@@ -50,7 +50,7 @@ export const ResultRowSchema = z.looseObject({
 
 export type ResultRow = z.output<typeof ResultRowSchema>;
 
-/** The seed's column order first, then ours; used by the CSV and Parquet exporters. */
+/** The original Python runner's column order first, then ours; used by the CSV and Parquet exporters. */
 export const RESULT_COLUMNS = Object.keys(ResultRowSchema.shape) as (keyof ResultRow)[];
 
 export function resultKey(testId: string, persona: string, model: string): string {

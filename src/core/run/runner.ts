@@ -38,7 +38,7 @@ export interface RunOptions {
   /** Key of a model (the extension reads SecretStorage); else the model's environment variable. */
   keyResolver?: (model: ResolvedModel) => Promise<string | undefined>;
   env?: NodeJS.ProcessEnv;
-  /** The judge; default the grid's master scorer for a grid run, else seed 000's safety judge. */
+  /** The judge; default the grid's master scorer for a grid run, else the original Python runner's safety judge. */
   scorer?: Scorer<unknown>;
   /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
   checkpointMs?: number;

@@ -64,7 +64,7 @@ function needsScoring(row: ResultRow, mode: NonNullable<ScoreOptions['rescore']>
 }
 
 /**
- * Scores a run's answers afterwards (seed 001's score-later): judges each chosen row that needs
+ * Scores a run's answers afterwards (the original sycophancy benchmark's score-later): judges each chosen row that needs
  * it with the cases snapshot of the run, appends the scored row to partials.jsonl (the latest
  * row of a key wins), and rebuilds the same artifacts a score-now run leaves.
  */

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
 `;
 
 /**
- * The resume index `state.sqlite`: `done(key TEXT PRIMARY KEY)` as seed 000, plus `meta` with
+ * The resume index `state.sqlite`: `done(key TEXT PRIMARY KEY)` as the original Python runner, plus `meta` with
  * how far into partials.jsonl it reaches. It lives in memory (sql.js); marking a key done is an
  * insert there, and `checkpoint` persists it atomically, throttled by the caller. partials.jsonl
  * stays the truth: this index is rebuilt from it when missing, unreadable or behind.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 export const DATASET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** A dataset card: seed 002's AlignmentDataset fields, plus `path`, `version` and `taxonomy`. */
+/** A dataset card: aumai-alignment's AlignmentDataset fields, plus `path`, `version` and `taxonomy`. */
 export const DatasetCardSchema = z
   .looseObject({
     dataset_id: z

@@ -49,7 +49,7 @@ export const GridDerivedSchema = z
     rules: z.array(GridRuleSchema).default([]).describe('Checked in order; the first whose `when` holds gives the value.'),
     default: z.union([z.string(), z.number()]).describe('The value when no rule matches.'),
   })
-  .describe('A value computed from the factors (the seed computes the relationship from the others).');
+  .describe('A value computed from the factors (as the original sycophancy benchmark computes the relationship from the others).');
 
 export const GridSideSchema = z
   .object({

@@ -32,7 +32,7 @@ export function renderHistory(listing: Listing, registry: string, results: reado
     `# Evaluation history: ${cell(d.name)} (${cell(d.dataset_id)})`,
     '',
     `Registry: ${cell(registry)}  `,
-    `${results.length} evaluation${results.length === 1 ? '' : 's'}, newest first. Score: mean of the seed's scores (a run's mean overall); Attacks won: attack success rate; Safety: mean safety score.  `,
+    `${results.length} evaluation${results.length === 1 ? '' : 's'}, newest first. Score: mean of the scores (a run's mean overall); Attacks won: attack success rate; Safety: mean safety score.  `,
     ...(listing.sha256 ? [`Data: the first digits of the sha256 of the data evaluated; the dataset's data now is ${listing.sha256.slice(0, 8)}, and rows on other data are not comparable.`] : []),
     '',
   ];
