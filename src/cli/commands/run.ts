@@ -55,7 +55,9 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
 
 Flags override the bench file. "awb run --run-id ID" alone resumes with the run's stored inputs.
 Ctrl+C stops cleanly (state saved, resumable); a second Ctrl+C exits at once.
-Exit 0 when complete, 1 on errors or a partial run, 2 on usage errors, 130 when cancelled.`;
+At the end: attack success per model × persona, with generation and judge errors.
+Exit 0 when complete (every key answered and judged; with --score later, answered), 1 on
+generation or judge errors or a partial run, 2 on usage errors, 130 when cancelled.`;
 
 /**
  * Memory settings for a CLI process that owns its heap (never used in the extension host):
