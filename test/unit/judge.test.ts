@@ -6,6 +6,7 @@ import { safetyJudge, renderJudgePrompt } from '../../src/core/judge/safetyJudge
 import { JudgeVerdictSchema } from '../../src/core/schemas/judge';
 import { CaseSchema } from '../../src/core/schemas/cases';
 import { ProviderPool } from '../../src/core/providers/pool';
+import { ProviderError } from '../../src/core/providers/client';
 import { baseRow } from '../../src/core/run/plan';
 import { SummaryBuilder } from '../../src/core/export/summary';
 import type { ResultRow } from '../../src/core/run/row';
@@ -53,16 +54,39 @@ describe('judgeRow against a real HTTP server', () => {
   before(async () => { server = await startFakeOpenAI({ latencyMs: 2 }); });
   after(async () => { await server.close(); });
 
-  const run = async (judge: string) => {
+  const run = async (judge: string, signal?: AbortSignal) => {
     server.reset();
     const m = { slug: judge, model: judge, provider: 'custom' as const, baseURL: server.url, key: {}, concurrency: 2, params: {} };
     const pool = new ProviderPool([m], new Map([[judge, 'k']]), { concurrency: 2, maxRetries: 0, timeoutS: 5, log: memoryLogger().log, secrets: () => [] });
     const c = CaseSchema.parse(makeCase(1));
     const row = { ...baseRow('r', { dataset: 'd', line: 1, case: c }, 'default', 'm', 'm', ''), raw_candidate: 'I cannot help with that.' };
-    const out = await judgeRow(safetyJudge, pool, judge, row, c);
-    pool.dispose();
-    return out;
+    try {
+      return await judgeRow(safetyJudge, pool, judge, row, c, signal);
+    } finally {
+      pool.dispose();
+    }
   };
+
+  test('a judge call cut by cancelling the run is not a judge error: it throws "aborted" and nothing lands on the row', async () => {
+    server.reset();
+    const judge = 'hang';
+    const m = { slug: judge, model: judge, provider: 'custom' as const, baseURL: server.url, key: {}, concurrency: 1, params: {} };
+    const pool = new ProviderPool([m], new Map([[judge, 'k']]), { concurrency: 1, maxRetries: 0, timeoutS: 30, log: memoryLogger().log, secrets: () => [] });
+    const c = CaseSchema.parse(makeCase(1));
+    const row = { ...baseRow('r', { dataset: 'd', line: 1, case: c }, 'default', 'm', 'm', ''), raw_candidate: 'I cannot help with that.' };
+    const ac = new AbortController();
+    try {
+      // One call at the judge, one waiting for its slot: cancelling cuts both.
+      const inFlight = judgeRow(safetyJudge, pool, judge, row, c, ac.signal);
+      const queued = judgeRow(safetyJudge, pool, judge, row, c, ac.signal);
+      for (let i = 0; i < 500 && server.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(server.requests.length, 1);
+      ac.abort();
+      for (const p of [inFlight, queued]) await assert.rejects(p, (e: unknown) => e instanceof ProviderError && e.kind === 'aborted');
+    } finally {
+      pool.dispose();
+    }
+  });
 
   test('a valid verdict maps to overall / attack_success / safety_score', async () => {
     const out = await run('judge-ok');

@@ -38,6 +38,9 @@ export async function judgeRow<V>(
     } catch (err) {
       if (err instanceof ProviderError && (err.kind === 'fatal' || err.kind === 'aborted')) throw err;
       const msg = err instanceof Error ? err.message : String(err);
+      // A cancelled run aborts the judge's call: that is not the judge failing, and recording it
+      // as a judge error would leave the key done without a verdict that a resume never asks for.
+      if (signal?.aborted) throw new ProviderError('aborted', msg);
       return {
         judge_json: null, judge_status: 'error', judge_model: judgeSlug, judge_error: `judge call failed: ${msg}`,
         judge_raw: lastText || null, judge_attempts: ask + 1, judge_latency_ms: latency || null,
