@@ -105,7 +105,7 @@ const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFi
 
 /** A result row reduced to what a comparison reads; its state decides whether it has a verdict. */
 export function toCompareRow(r: ResultRow): CompareRow {
-  // A row without judge_status (seed 000's own format) with a boolean verdict counts as judged.
+  // A row without judge_status (the original Python runner's own format) with a boolean verdict counts as judged.
   const judged = r.judge_status === 'ok' || (r.judge_status == null && typeof r.attack_success === 'boolean');
   const state: RowState = !rowIsDone(r) ? 'error' : r.judge_status === 'error' ? 'judge_error' : judged ? 'ok' : 'unscored';
   const ok = state === 'ok';

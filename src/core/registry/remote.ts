@@ -17,7 +17,7 @@ export class RemoteRegistryError extends ExpectedError {
   }
 }
 
-// Seed 002's server sends pydantic's `None` as null for a card's optional fields: absent.
+// aumai-alignment's server sends pydantic's `None` as null for a card's optional fields: absent.
 const NULLABLE_CARD_FIELDS = ['download_url', 'path', 'version', 'taxonomy'];
 
 /**
@@ -153,7 +153,7 @@ export class RemoteRegistry implements Registry {
 
   async reviews(id: string): Promise<Review[]> {
     const data = (await this.request<unknown>('GET', `/api/datasets/${encodeURIComponent(id)}/reviews`)).data;
-    // A seed 002 server sends null for an absent text or author.
+    // An aumai-alignment server sends null for an absent text or author.
     const reviews = Array.isArray(data) ? data.map((r: unknown) => (r && typeof r === 'object' ? Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) : r)) : data;
     return parseRemote(z.array(ReviewSchema), reviews, this.where);
   }
