@@ -99,7 +99,7 @@ test('awb run examples/local.bench.yaml against awb serve-mock: complete, every 
     run.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const code = await new Promise<number | null>((r) => run.on('close', r));
     assert.equal(code, 0, stderr + stdout);
-    assert.match(stdout, /complete — 90\/90 done, 0 errors, 0 judge errors/);
+    assert.match(stdout, /complete — 90\/90 done, 0 generation errors, 0 judge errors/);
     const [runId] = readdirSync(join(dir, 'results'));
     const rows = parse(readFileSync(join(dir, 'results', runId!, 'results.csv')), { columns: true }) as Record<string, string>[];
     assert.equal(rows.length, 90);

@@ -75,7 +75,7 @@ test('JSON nested 8,000 deep is an error at its line, and the other files on the
     // The run refuses it too, at the line, before any call (a dry run builds every request).
     const run = await awb(['run', '--dataset', 'meta.cases.jsonl', '--models', 'some-model', '--dry-run'], dir);
     assertCleanFailure(run, 'a dry run of deep metadata');
-    assert.match(run.stderr, /meta\.cases\.jsonl:1:\d+: the case is nested more than 64 levels deep/);
+    assert.match(run.stderr, /meta\.cases\.jsonl:1:\d+: error: the case is nested more than 64 levels deep/);
 
     // YAML too: a flow list nested 100,000 deep (the YAML library runs out of memory on it).
     writeFileSync(join(dir, 'deep.cases.yaml'), `- id: a\n  metadata: ${'['.repeat(100_000)}\n`);
@@ -98,7 +98,7 @@ test('a FIFO named like a dataset is an error, not a hang, in validate and in a 
     assert.match(folder.stdout, /^\.:1:1: error: no dataset files in this folder/m);
     const dry = await awb(['run', '--dataset', 'x.cases.jsonl', '--models', 'some-model', '--dry-run'], dir, 20_000);
     assertCleanFailure(dry, 'dry run of a FIFO');
-    assert.match(dry.stderr, /x\.cases\.jsonl:1:1: this is a named pipe \(FIFO\), not a regular file/);
+    assert.match(dry.stderr, /x\.cases\.jsonl:1:1: error: this is a named pipe \(FIFO\), not a regular file/);
   } finally { cleanup(); }
 });
 
@@ -115,7 +115,7 @@ test('a folder where a file is expected is a clear error; a folder without datas
     assert.match(empty.stdout, /^empty:1:1: error: no dataset files in this folder \(looked for \*\.cases\.jsonl, .*\) \[no-files\]$/m);
     const run = await awb(['run', '--dataset', 'd.cases.jsonl', '--models', 'some-model', '--dry-run'], dir);
     assertCleanFailure(run, 'run a folder as a dataset');
-    assert.match(run.stderr, /d\.cases\.jsonl:1:1: this is a folder, not a file/);
+    assert.match(run.stderr, /d\.cases\.jsonl:1:1: error: this is a folder, not a file/);
     assert.doesNotMatch(run.stderr, /EISDIR/);
   } finally { cleanup(); }
 });
@@ -143,6 +143,6 @@ test('YAML with 20,000 anchors and aliases is refused at once by validate and by
     assert.match(r.stdout, /^anchors\.cases\.yaml:1:1: error: YAML: 20000 anchors and aliases \(&name, \*name\), over the limit of 1000; .* \[too-many-anchors\]$/m);
     const dry = await awb(['run', '--dataset', 'anchors.cases.yaml', '--models', 'some-model', '--dry-run'], dir);
     assertCleanFailure(dry, 'dry run of 20,000 anchors and aliases');
-    assert.match(dry.stderr, /anchors\.cases\.yaml:1:1: YAML: 20000 anchors and aliases/);
+    assert.match(dry.stderr, /anchors\.cases\.yaml:1:1: error: YAML: 20000 anchors and aliases/);
   } finally { cleanup(); }
 });
