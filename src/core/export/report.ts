@@ -2,7 +2,7 @@ import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'n
 import { dirname, join } from 'node:path';
 import { gridSidesFromSnapshot, SycophancyAccumulator, sycophancyCsv } from '../grid/report';
 import { RESULT_COLUMNS, type ResultRow } from '../run/row';
-import { rowIsDone, scanPartials } from '../run/partials';
+import { rowAwaitsJudge, rowIsDone, scanPartials } from '../run/partials';
 import { scanJsonl } from '../run/jsonlScan';
 import { finishedStatus, RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
@@ -59,7 +59,10 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
   opts.collectGarbage?.();
   const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
   const summary = new SummaryBuilder();
-  const grid = gridSidesFromSnapshot({ grid: readRunJson(runDir)?.grid });
+  const before = readRunJson(runDir);
+  const grid = gridSidesFromSnapshot({ grid: before?.grid });
+  // A score-now run's `pending` row is an answer waiting for its judge: not done until judged.
+  const scoreNow = before?.config?.score === 'now';
   const sycophancy = grid ? new SycophancyAccumulator({ sides: grid.sides, thresholds: grid.thresholds }) : undefined;
   const csvPath = join(runDir, RUN_FILES.csv);
   const parquetPath = join(runDir, RUN_FILES.parquet);
@@ -89,6 +92,7 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
       for (const row of chosenRows(partials, chosen)) {
         rows++;
         if (!rowIsDone(row)) counts.errors++;
+        else if (rowAwaitsJudge(row, scoreNow)) counts.judge_pending++;
         else {
           counts.done++;
           if (row.judge_status === 'error') {

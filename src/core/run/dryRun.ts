@@ -59,9 +59,17 @@ export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unkno
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
-  const done = scanPartials(join(cfg.runDir, RUN_FILES.partials)).doneKeys;
-  let alreadyDone = 0;
-  for (const id of ids) for (const p of cfg.personas) for (const m of cfg.models) if (done.has(resultKey(id, p.slug, m.slug))) alreadyDone++;
+  const { doneKeys: done, answered } = scanPartials(join(cfg.runDir, RUN_FILES.partials), undefined, undefined, { scoreNow: cfg.score === 'now' });
+  let alreadyDone = 0, waiting = 0;
+  for (const id of ids) {
+    for (const p of cfg.personas) {
+      for (const m of cfg.models) {
+        const k = resultKey(id, p.slug, m.slug);
+        if (done.has(k)) alreadyDone++;
+        else if (answered.has(k)) waiting++;
+      }
+    }
+  }
   const keys = ids.length * cfg.personas.length * cfg.models.length;
   const missingKeys: string[] = [];
   const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
@@ -84,6 +92,6 @@ export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unkno
     ...(grid ? { grid } : {}),
     warnings: prepared.warnings.map((w) => `${w.file}:${w.line}:${w.column}: ${w.message}`),
     resumeCommand: resumeCommand(cfg),
-    dryRun: { cases: ids.length, keys, alreadyDone, generationRequests: todo, judgeRequests: cfg.score === 'now' ? todo : 0, missingKeys },
+    dryRun: { cases: ids.length, keys, alreadyDone, generationRequests: todo - waiting, judgeRequests: cfg.score === 'now' ? todo : 0, missingKeys },
   };
 }

@@ -13,8 +13,16 @@ export class PartialsCorruptError extends ExpectedError {
 
 /** What loading partials.jsonl found. */
 export interface PartialsScan {
-  /** Keys with at least one row that has no generation error. */
+  /**
+   * Keys with at least one row that has no generation error; in a run judged as it goes
+   * (`answered: 'pending'`), not counting rows still waiting for their judge.
+   */
   doneKeys: Set<string>;
+  /**
+   * With `answered: 'pending'`: keys whose answer is in the file (a `judge_status: pending` row)
+   * but not judged yet, with the byte range of that row. A resume judges them, never asks again.
+   */
+  answered: Map<string, [number, number]>;
   rows: number;
   /** Last complete line number and the byte offset just after it. */
   lines: number;
@@ -29,6 +37,15 @@ export function rowIsDone(row: Pick<ResultRow, 'error'>): boolean {
 }
 
 /**
+ * A row of a run judged as it goes (`score: now`) that holds an answer still waiting for its
+ * judge: written as soon as the answer arrives, so a resume judges it instead of paying for the
+ * answer again. Its key is not done yet; the judged row appended after it is the one that counts.
+ */
+export function rowAwaitsJudge(row: Pick<ResultRow, 'error' | 'judge_status'>, scoreNow: boolean): boolean {
+  return scoreNow && rowIsDone(row) && row.judge_status === 'pending';
+}
+
+/**
  * Reads partials.jsonl from `from` (a byte offset and line number already covered by the state
  * DB). A torn last line is reported, not an error; a corrupt terminated line throws with its
  * line number. `onRow` sees every row in file order.
@@ -37,8 +54,10 @@ export function scanPartials(
   file: string,
   from: { offset: number; line: number } = { offset: 0, line: 0 },
   onRow?: (row: ResultRow, line: number, offset: number, end: number) => void,
+  opts: { scoreNow?: boolean } = {},
 ): PartialsScan {
-  const out: PartialsScan = { doneKeys: new Set(), rows: 0, lines: from.line, validEnd: from.offset, tornTail: false };
+  const out: PartialsScan = { doneKeys: new Set(), answered: new Map(), rows: 0, lines: from.line, validEnd: from.offset, tornTail: false };
+  const scoreNow = opts.scoreNow === true;
   if (!existsSync(file)) return out;
   for (const l of scanJsonl(file, from.offset, from.line)) {
     if (!l.terminated) { out.tornTail = true; break; }
@@ -53,7 +72,12 @@ export function scanPartials(
       throw new PartialsCorruptError(file, l.line, 'not a result row');
     }
     out.rows++;
-    if (rowIsDone(row)) out.doneKeys.add(row.key);
+    if (rowAwaitsJudge(row, scoreNow)) {
+      if (!out.doneKeys.has(row.key)) out.answered.set(row.key, [l.offset, l.end]);
+    } else if (rowIsDone(row)) {
+      out.doneKeys.add(row.key);
+      if (scoreNow) out.answered.delete(row.key);
+    }
     onRow?.(row, l.line, l.offset, l.end);
     out.lines = l.line;
     out.validEnd = l.end;

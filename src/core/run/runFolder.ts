@@ -31,13 +31,16 @@ export type RunStatus = 'running' | 'complete' | 'partial' | 'cancelled' | 'fail
 export interface RunCounts {
   /** Keys in the plan: cases × personas × models. */
   total: number;
-  /** Keys whose generation succeeded. */
+  /**
+   * Keys whose generation succeeded (score later), or that are judged (score now: an answer still
+   * waiting for its judge is not done, it is counted in `judge_pending`).
+   */
   done: number;
   /** Keys whose latest attempt failed (they run again on resume). */
   errors: number;
   /** Done keys whose judge failed (invalid verdict or judge call error). */
   judge_errors: number;
-  /** Done keys not scored yet (score later). */
+  /** Answers not scored yet: done keys of a score-later run; answers waiting for the judge of a score-now run. */
   judge_pending: number;
 }
 

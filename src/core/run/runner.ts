@@ -15,7 +15,7 @@ import { ProviderPool } from '../providers/pool';
 import { ConfigError, storedInput, type ResolvedRunConfig } from './config';
 import { diffFingerprints, ResumeMismatchError } from './fingerprint';
 import { FileLogger } from './fileLogger';
-import { scanJsonl } from './jsonlScan';
+import { readRange, scanJsonl } from './jsonlScan';
 import { PartialsWriter, scanPartials } from './partials';
 import { baseRow, buildMessages, type SnapshotCase } from './plan';
 import { prepareData } from './prepare';
@@ -154,8 +154,16 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   if (db.recovered) log.warn(`state.sqlite: ${db.recovered}; rebuilding from partials.jsonl`);
   const partialsSize = existsSync(files.partials) ? statSync(files.partials).size : 0;
   if (db.getMeta('fingerprint') !== prepared.fingerprintSha256 || db.coverage.offset > partialsSize) db.clear();
-  const scan = scanPartials(files.partials, db.coverage);
-  for (const k of scan.doneKeys) db.markDone(k);
+  // A run judged as it goes writes each answer as a `pending` row before its judge is asked: a
+  // resume judges those answers and asks the model only for what it never answered.
+  const scoreNow = cfg.score === 'now';
+  const scan = scanPartials(files.partials, db.coverage, undefined, { scoreNow });
+  for (const k of scan.doneKeys) {
+    db.markDone(k);
+    if (scoreNow) db.dropAnswered(k);
+  }
+  for (const [k, at] of scan.answered) if (!db.has(k)) db.markAnswered(k, at[0], at[1]);
+  const answered = scoreNow ? db.answered() : new Map<string, [number, number]>();
   if (scan.tornTail) log.warn(`partials.jsonl: dropped a torn last line after line ${scan.lines}; that key runs again`);
   const writer = new PartialsWriter(files.partials, scan.validEnd, scan.lines);
   db.setMeta('fingerprint', prepared.fingerprintSha256);
@@ -195,7 +203,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   };
   writeRunJson(dir, runJson, secrets);
   if (shard) log.info(`shard ${shard.index}/${shard.count} of plan ${shard.plan_sha256.slice(0, 12)}: ${shard.units} of ${shard.plan_units} ${shard.unit}s, ${shard.cases} of ${shard.plan_cases} cases`);
-  log.info(`run ${cfg.runId}: ${shard ? shard.cases : prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
+  log.info(`run ${cfg.runId}: ${shard ? shard.cases : prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done${answered.size ? `, ${answered.size} answered and waiting for the judge` : ''}; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
 
   // 4. Calls.
   const ac = new AbortController();
@@ -263,16 +271,37 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const gcTimer = opts.collectGarbage ? setInterval(opts.collectGarbage, 1000) : undefined;
   gcTimer?.unref?.();
 
-  const runKey = async (m: ResolvedModel, persona: ResolvedRunConfig['personas'][number], snap: SnapshotCase): Promise<void> => {
-    const row = baseRow(cfg.runId, snap, persona.slug, m.slug, m.model, now());
+  /** The answer a previous session received for a key, waiting for its judge (its `pending` row). */
+  const answerOf = (key: string): ResultRow | undefined => {
+    const at = answered.get(key);
+    if (!at) return undefined;
+    try {
+      const row = JSON.parse(readRange(files.partials, at[0], at[1])) as ResultRow;
+      if (row.key === key && row.raw_candidate !== null && row.error === null) return row;
+    } catch { /* not where the index says: ask again */ }
+    log.warn(`${key}: the answer recorded in state.sqlite is not in partials.jsonl; asking the model again`);
+    return undefined;
+  };
+
+  const runKey = async (m: ResolvedModel, persona: ResolvedRunConfig['personas'][number], snap: SnapshotCase, answer?: ResultRow): Promise<void> => {
+    const row = answer ?? baseRow(cfg.runId, snap, persona.slug, m.slug, m.model, now());
     inFlight++;
     try {
-      const r = await pool.chat(m.slug, buildMessages(persona, snap.case), ac.signal);
-      row.raw_candidate = r.text;
-      row.attempts = r.attempts;
-      row.latency_ms = r.latencyMs;
-      session.calls += r.attempts;
-      if (cfg.score === 'now') {
+      if (!answer) {
+        const r = await pool.chat(m.slug, buildMessages(persona, snap.case), ac.signal);
+        row.raw_candidate = r.text;
+        row.attempts = r.attempts;
+        row.latency_ms = r.latencyMs;
+        session.calls += r.attempts;
+        if (scoreNow) {
+          // Durable before the judge is asked: whatever happens to the judge, this answer is paid once.
+          row.completed_at = now();
+          const start = writer.position.offset;
+          writer.append(serialise(row));
+          db.markAnswered(row.key, start, writer.position.offset);
+        }
+      }
+      if (scoreNow) {
         Object.assign(row, await judgeRow(scorer, pool, cfg.judge.slug, row, snap.case, ac.signal));
         session.calls += row.judge_attempts;
       }
@@ -298,9 +327,10 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       return;
     }
     const stats = perModel[m.slug]!;
-    stats.attempts += row.attempts;
+    if (!answer) stats.attempts += row.attempts;
     if (row.error === null) {
       db.markDone(row.key);
+      if (scoreNow) db.dropAnswered(row.key);
       done++;
       session.completed++;
       stats.completed++;
@@ -329,11 +359,13 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       const snap = JSON.parse(l.text) as SnapshotCase;
       if (!owns(snap.case)) continue;
       for (const p of cfg.personas) {
-        if (db.has(resultKey(snap.case.id, p.slug, m.slug))) { session.skipped++; continue; }
+        const key = resultKey(snap.case.id, p.slug, m.slug);
+        if (db.has(key)) { session.skipped++; continue; }
         while (running >= window) await slotFreed();
         if (ac.signal.aborted) break outer;
+        const answer = answered.size ? answerOf(key) : undefined;
         running++;
-        runKey(m, p, snap).catch((err: unknown) => {
+        runKey(m, p, snap, answer).catch((err: unknown) => {
           log.error(`internal error on ${snap.case.id}|${p.slug}|${m.slug}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
         }).finally(settled);
         // Start tasks one event-loop turn apart: launching a whole window of requests (SDK

@@ -9,17 +9,22 @@ import { loadSqlJs } from '../storage/sqljs';
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS done(key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS answered(key TEXT PRIMARY KEY, row_start INTEGER NOT NULL, row_end INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /**
  * The resume index `state.sqlite`: `done(key TEXT PRIMARY KEY)` as the original Python runner, plus `meta` with
- * how far into partials.jsonl it reaches. It lives in memory (sql.js); marking a key done is an
+ * how far into partials.jsonl it reaches, and `answered(key, row_start, row_end)`: keys of a run judged as
+ * it goes whose answer is in partials.jsonl (a `judge_status: pending` row at those bytes) but
+ * not judged yet — a resume judges them rather than asking the model again. It lives in memory (sql.js); marking a key done is an
  * insert there, and `checkpoint` persists it atomically, throttled by the caller. partials.jsonl
  * stays the truth: this index is rebuilt from it when missing, unreadable or behind.
  */
 export class StateDb {
   private insert!: Statement;
   private select!: Statement;
+  private insertAnswered!: Statement;
+  private deleteAnswered!: Statement;
   private dirty = false;
 
   private constructor(private readonly db: Database, readonly file: string, readonly recovered: string | undefined) {
@@ -61,6 +66,26 @@ export class StateDb {
     this.db.exec('PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;');
     this.insert = this.db.prepare('INSERT OR IGNORE INTO done(key) VALUES (?)');
     this.select = this.db.prepare('SELECT 1 FROM done WHERE key = ?');
+    this.insertAnswered = this.db.prepare('INSERT OR REPLACE INTO answered(key, row_start, row_end) VALUES (?, ?, ?)');
+    this.deleteAnswered = this.db.prepare('DELETE FROM answered WHERE key = ?');
+  }
+
+  /** The key's answer is in partials.jsonl at `[start, end)`, waiting for its judge. */
+  markAnswered(key: string, start: number, end: number): void {
+    this.insertAnswered.run([key, start, end]);
+    this.dirty = true;
+  }
+
+  /** The key's answer was judged (or the key is done): it no longer waits. */
+  dropAnswered(key: string): void {
+    this.deleteAnswered.run([key]);
+    this.dirty = true;
+  }
+
+  /** Keys whose answer waits for its judge, with the byte range of that row in partials.jsonl. */
+  answered(): Map<string, [number, number]> {
+    const rows = this.db.exec('SELECT key, row_start, row_end FROM answered')[0]?.values ?? [];
+    return new Map(rows.map((r) => [String(r[0]), [Number(r[1]), Number(r[2])] as [number, number]]));
   }
 
   markDone(key: string): void {
@@ -95,7 +120,7 @@ export class StateDb {
 
   /** Empties the index (before a rebuild from partials.jsonl). */
   clear(): void {
-    this.db.exec('DELETE FROM done; DELETE FROM meta;');
+    this.db.exec('DELETE FROM done; DELETE FROM meta; DELETE FROM answered;');
     this.dirty = true;
   }
 
@@ -133,7 +158,7 @@ export class StateDb {
   }
 
   close(): void {
-    try { this.insert.free(); this.select.free(); } catch { /* already freed */ }
+    try { this.insert.free(); this.select.free(); this.insertAnswered.free(); this.deleteAnswered.free(); } catch { /* already freed */ }
     this.db.close();
   }
 }
