@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultRow } from '../../src/core/run/row';
+import { chooseRows, chosenRows } from '../../src/core/export/report';
 
 export const CANARY_KEY = 'sk-CANARY-7f3a9c1e5b2d4068';
 
@@ -36,6 +37,15 @@ export function writeCases(dir: string, n: number, name = 'bench.cases.jsonl', e
 export function readPartials(runDir: string): ResultRow[] {
   const text = readFileSync(join(runDir, 'partials.jsonl'), 'utf8');
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ResultRow);
+}
+
+/**
+ * The rows that count in partials.jsonl, by its documented rule (per key, the last row without
+ * `error`, else the last row), in file order: what results.csv holds.
+ */
+export function countedRows(runDir: string): ResultRow[] {
+  const file = join(runDir, 'partials.jsonl');
+  return [...chosenRows(file, chooseRows(file).chosen)];
 }
 
 /** Every file under a folder, recursively, as bytes (for canary searches). */

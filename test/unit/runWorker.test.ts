@@ -10,15 +10,16 @@ import type { ResolvedModel } from '../../src/core';
 import type { RunProgress, RunSummary } from '../../src/core/run/progress';
 import type { ScoreSummary } from '../../src/core/run/score';
 import { runInWorker, WorkerJobError } from '../../src/extension/run/workerJob';
-import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
+import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
 import { runWorkerBundle } from '../support/buildCli';
-import { memoryLogger, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { countedRows, memoryLogger, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 const HOOK_KEY = 'sk-from-secret-storage-4821';
 let server: FakeServer;
 let workerFile: string;
+let onRequest: ((r: FakeRequest) => void) | undefined;
 before(async () => {
-  server = await startFakeOpenAI({ latencyMs: 2, models: { slow: { latencyMs: 250 } } });
+  server = await startFakeOpenAI({ latencyMs: 2, models: { slow: { latencyMs: 250 }, 'judge-slow': { latencyMs: 120 } }, script: (r) => { onRequest?.(r); return undefined; } });
   workerFile = await runWorkerBundle();
 });
 after(async () => { await server.close(); });
@@ -52,7 +53,8 @@ test('a run in the worker: keys come from the host, progress and log lines reach
     assert.ok(server.requests.every((r) => r.headers.authorization === `Bearer ${HOOK_KEY}`), 'every request carries the key the host gave');
     assert.equal(progress.at(-1)?.done, 12);
     assert.ok(h.lines.some((l) => /complete|done/i.test(l)), h.lines.join('\n'));
-    const rows = readPartials(join(dir, 'results', 'w1'));
+    const rows = countedRows(join(dir, 'results', 'w1'));
+    assert.equal(rows.length, 12);
     assert.equal(new Set(rows.map((r) => r.key)).size, 12);
   } finally {
     cleanup();
@@ -71,10 +73,46 @@ test('cancel reaches the worker: the run stops as cancelled keeping what was don
     assert.ok(s.counts.done >= 2 && s.counts.done < 12, `done ${s.counts.done}`);
     const again = await runInWorker<RunSummary>({ kind: 'run', cfg: await config(dir, { runId: 'w2', models: ['slow'], concurrency: 4 }), env: env(), registry: join(dir, 'registry.sqlite') }, hooks().hooks, workerFile);
     assert.equal(again.status, 'complete');
-    const done = readPartials(join(dir, 'results', 'w2')).filter((r) => r.error === null);
+    const done = countedRows(join(dir, 'results', 'w2')).filter((r) => r.error === null);
     assert.equal(done.length, 12);
     assert.equal(new Set(done.map((r) => r.key)).size, 12, 'no key done twice');
   } finally {
+    cleanup();
+  }
+});
+
+test('Cancel while answers wait for a slow judge: they are kept, and the resume judges them without asking the model again', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCases(dir, 12);
+    const input = { runId: 'w4', models: ['m1', 'm2'], personas: ['default', 'evil_confidant'], judgeModel: 'judge-slow', concurrency: 2 };
+    const controller = new AbortController();
+    let judged = 0;
+    // Cancel when the judge has been asked a few times: by then answers are queued behind it.
+    onRequest = (r) => { if (r.model === 'judge-slow' && ++judged === 6) controller.abort(); };
+    server.reset();
+    const s = await runInWorker<RunSummary>({ kind: 'run', cfg: await config(dir, input), env: env(), registry: join(dir, 'registry.sqlite') }, hooks({ signal: controller.signal }).hooks, workerFile);
+    onRequest = undefined;
+    assert.equal(s.status, 'cancelled');
+    assert.equal(s.counts.judge_errors, 0, 'a judge call cancelled while it waited for its turn is not a failed verdict');
+    const key = (r: FakeRequest) => `${r.model}\u0000${JSON.stringify(r.messages)}`;
+    const askedBefore = new Set(server.requests.filter((r) => r.model === 'm1' || r.model === 'm2').map(key));
+    const counted = countedRows(join(dir, 'results', 'w4'));
+    const waiting = counted.filter((r) => r.judge_status === 'pending').length;
+    assert.ok(waiting > 2, `answers were waiting for the judge at Cancel (${waiting})`);
+    assert.equal(s.counts.judge_pending, waiting, 'answers waiting for the judge are counted as not scored');
+    assert.equal(s.counts.done, counted.filter((r) => r.judge_status === 'ok').length, 'only judged keys are done');
+
+    server.reset();
+    const again = await runInWorker<RunSummary>({ kind: 'run', cfg: await config(dir, input), env: env(), registry: join(dir, 'registry.sqlite') }, hooks().hooks, workerFile);
+    assert.equal(again.status, 'complete');
+    const reasked = server.requests.filter((r) => (r.model === 'm1' || r.model === 'm2') && askedBefore.has(key(r))).length;
+    assert.ok(reasked <= 2, `the resume asked the models ${reasked} times for answers asked before Cancel (2 at most were in flight)`);
+    const rows = countedRows(join(dir, 'results', 'w4'));
+    assert.equal(rows.length, 48);
+    assert.ok(rows.every((r) => r.judge_status === 'ok'));
+  } finally {
+    onRequest = undefined;
     cleanup();
   }
 });

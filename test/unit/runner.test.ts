@@ -12,7 +12,7 @@ import { PartialsCorruptError } from '../../src/core/run/partials';
 import { DataError } from '../../src/core/data/load';
 import { ConfigError } from '../../src/core/run/config';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
-import { allFiles, CANARY_KEY, memoryLogger, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { allFiles, CANARY_KEY, countedRows, memoryLogger, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 let server: FakeServer;
 before(async () => { server = await startFakeOpenAI({ latencyMs: 3 }); });
@@ -40,9 +40,17 @@ describe('runBenchmark', () => {
       assert.equal(s.status, 'complete');
       assert.deepEqual(s.counts, { total: 20, done: 20, errors: 0, judge_errors: 0, judge_pending: 0 });
       const runDir = join(dir, 'results', 'full');
-      const rows = readPartials(runDir);
+      const rows = countedRows(runDir);
       assert.equal(rows.length, 20);
       assert.equal(new Set(keysOf(rows)).size, 20);
+      // Each answer was written as soon as it arrived (pending), then the judged row after it.
+      const written = readPartials(runDir);
+      assert.equal(written.length, 40);
+      for (const r of rows) {
+        const mine = written.filter((w) => w.key === r.key);
+        assert.deepEqual(mine.map((w) => w.judge_status), ['pending', 'ok']);
+        assert.equal(mine[0]!.raw_candidate, r.raw_candidate);
+      }
       for (const r of rows) {
         assert.equal(r.key, `${r.test_id}|${r.persona_slug}|${r.model_slug}`);
         assert.equal(r.judge_status, 'ok');
@@ -139,8 +147,10 @@ describe('runBenchmark', () => {
       server.reset();
       const s = await run(dir, { runId: 'torn' });
       assert.equal(s.session.completed, 1);
-      assert.equal(server.requests.filter((r) => r.model === last.model_slug).length, 1);
-      const rows = readPartials(runDir);
+      // Its answer was already in the file (its pending row): only the judge is asked again.
+      assert.equal(server.requests.filter((r) => r.model === last.model_slug).length, 0);
+      assert.equal(server.requests.filter((r) => r.model === 'gpt-5-mini').length, 1);
+      const rows = countedRows(runDir);
       assert.equal(rows.length, 12);
       assert.equal(new Set(keysOf(rows)).size, 12);
       assert.equal(rows.at(-1)!.key, last.key);
@@ -175,7 +185,7 @@ describe('runBenchmark', () => {
       assert.equal((await listRuns(join(dir, 'results')))[0]!.status, 'partial');
       const s2 = await run(dir, { runId: 'cancel', models: ['slow-300', 'm1'], concurrency: 8 });
       assert.equal(s2.status, 'complete');
-      const all = readPartials(join(dir, 'results', 'cancel'));
+      const all = countedRows(join(dir, 'results', 'cancel'));
       assert.equal(all.length, 24);
       assert.equal(new Set(keysOf(all)).size, 24);
     } finally {

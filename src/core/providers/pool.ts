@@ -70,7 +70,15 @@ export class ProviderPool {
     if (!e) throw new ProviderError('failed', `unknown model "${slug}"`);
     let attempts = 0;
     for (let round = 0; ; round++) {
-      const release = await e.gate.acquire(signal);
+      let release: () => void;
+      try {
+        release = await e.gate.acquire(signal);
+      } catch (err) {
+        // Cancelled while queued for the model's slot: an aborted call like any other, so a judge
+        // waiting for its turn is not recorded as a failed verdict.
+        if (err instanceof ProviderError) throw err;
+        throw new ProviderError(signal?.aborted ? 'aborted' : 'failed', err instanceof Error ? err.message : String(err), undefined, undefined, attempts);
+      }
       try {
         const result = await this.global(async () => {
           if (signal?.aborted) throw new ProviderError('aborted', 'cancelled');
