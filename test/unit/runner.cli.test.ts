@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { allFiles, CANARY_KEY, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { allFiles, CANARY_KEY, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 let server: FakeServer;
 let cli: string;
@@ -137,9 +137,13 @@ describe('awb run (the built CLI)', () => {
         assert.equal(last.code, 0, `trial ${id}: ${last.stderr}`);
         const runDir = join(dir, 'results', id);
         const rows = readPartials(runDir);
-        const complete = rows.filter((r) => r.error === null);
-        assert.equal(new Set(complete.map((r) => r.key)).size, complete.length, `trial ${id}: a key was completed twice in partials.jsonl`);
-        assert.equal(complete.length, 80, `trial ${id}`);
+        // A key is judged once and answered once (its pending row, then its judged row).
+        for (const status of ['ok', 'pending']) {
+          const some = rows.filter((r) => r.error === null && r.judge_status === status);
+          assert.equal(new Set(some.map((r) => r.key)).size, some.length, `trial ${id}: a key has two ${status} rows in partials.jsonl`);
+          assert.equal(some.length, 80, `trial ${id}: ${status} rows`);
+        }
+        assert.equal(countedRows(runDir).length, 80, `trial ${id}: keys by the last-row rule`);
         assert.deepEqual(outcome(join(runDir, 'results.csv')), expected, `trial ${id}: CSV differs from the uninterrupted run`);
         const pq = await readParquetWithDuckDB(join(runDir, 'results.parquet'), 'SELECT key, count(*) AS n FROM read_parquet($p) GROUP BY key');
         assert.equal(pq.length, 80);
