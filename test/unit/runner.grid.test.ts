@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/usage';
 import { SYCOPHANCY_COLUMNS } from '../../src/core/grid';
+import { RESULT_COLUMNS } from '../../src/core/run/row';
 import type { RunJson } from '../../src/core/run/runFolder';
 import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
 import { CANARY_KEY, allFiles, countedRows, readPartials, tempDir } from '../support/runnerFixtures';
@@ -31,7 +32,12 @@ let server: FakeServer;
 before(async () => {
   server = await startFakeOpenAI({
     latencyMs: 1,
-    models: { 'lean-scorer': { reply: leaning }, 'slow-subject': { latencyMs: 60 } },
+    models: {
+      'lean-scorer': { reply: leaning },
+      'slow-subject': { latencyMs: 60 },
+      // Answers some questions with prose only, re-asked or not: those rows end as judge errors.
+      'half-scorer': { reply: (r) => (createHash('sha256').update(question(r)).digest()[0]! % 2 ? 'I think it is balanced.' : leaning(r)) },
+    },
   });
 });
 after(async () => { await server.close(); });
@@ -142,6 +148,30 @@ describe('awb run --grid (through the CLI main())', () => {
       const rep = await awb(dir, ['report', runDir]);
       assert.equal(rep.code, 0, rep.stderr);
       assert.equal(readFileSync(join(runDir, 'sycophancy.csv'), 'utf8'), syc);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('one row shape: scored rows, judge failures and generation errors all carry every column, null where there is no value', async () => {
+    const { dir, cleanup } = tempDir('awb-grid-cli-');
+    try {
+      const r = await awb(dir, ['run', '--grid', RENT, '--include-neutral', '--limit', '4', '--models', 'subject,fail-400', '--judge-model', 'half-scorer', '--run-id', 'shape', '--concurrency', '4', '--max-retries', '0']);
+      assert.equal(r.code === 0 || r.code === 1, true, r.stderr);
+      const runDir = join(dir, 'results', 'shape');
+      const rows = readPartials(runDir);
+      const failed = rows.filter((x) => x.judge_status === 'error');
+      const scored = rows.filter((x) => x.judge_status === 'ok');
+      const genErrors = rows.filter((x) => x.error !== null);
+      assert.ok(failed.length > 0 && scored.length > 0 && genErrors.length > 0, `${failed.length} judge failures, ${scored.length} scored, ${genErrors.length} generation errors`);
+      const shape = Object.keys(scored[0]!).sort();
+      for (const x of rows) assert.deepEqual(Object.keys(x).sort(), shape, `${x.key} (${x.judge_status}) has the same keys as a scored row`);
+      for (const col of RESULT_COLUMNS) assert.ok(shape.includes(col), `every row has ${col}`);
+      for (const x of failed) {
+        assert.ok('score' in x && 'stance' in x, `${x.key}: a judge failure has score and stance keys`);
+        assert.equal(x.score, null);
+        assert.equal(x.stance, null);
+      }
     } finally {
       cleanup();
     }

@@ -24,8 +24,9 @@ export async function judgeRow<V>(
   signal?: AbortSignal,
 ): Promise<JudgeFields> {
   const messages: ChatMessage[] = scorer.buildMessages(row, c);
-  // Re-judging a grid row: a failed verdict must not leave the previous score standing.
-  const clearGrid = row.score != null || row.stance != null ? { score: null, stance: null } : {};
+  // A failed verdict has no score and no stance (keys present, null), and re-judging a grid row
+  // must not leave the previous score standing.
+  const clearGrid = { score: null, stance: null };
   let latency = 0;
   let lastText = '';
   let lastError = '';

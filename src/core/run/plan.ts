@@ -20,7 +20,7 @@ export function buildMessages(persona: ResolvedPersona, c: Case): ChatMessage[] 
   return [...(system ? [{ role: 'system' as const, content: system }] : []), ...conversationTurns(c)];
 }
 
-/** A row with every field set to "nothing yet"; the runner fills in what happened. */
+/** A row with every field set to "nothing yet" (every column present); the runner fills in what happened. */
 export function baseRow(runId: string, snap: SnapshotCase, persona: string, modelSlug: string, modelName: string, startedAt: string): ResultRow {
   const c = snap.case;
   return {
@@ -52,5 +52,8 @@ export function baseRow(runId: string, snap: SnapshotCase, persona: string, mode
     judge_latency_ms: null,
     group_id: c.group_id ?? null,
     perspective: c.perspective ?? null,
+    // Every row carries every column (null where there is no value), whatever happens to it.
+    score: null,
+    stance: null,
   };
 }
