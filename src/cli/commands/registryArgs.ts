@@ -39,8 +39,8 @@ export function safe(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Python's float repr for aumai-alignment's line format: 1 prints as "1.0", 0.88 as "0.88". */
-export function pyFloat(n: number): string {
-  return Number.isInteger(n) ? `${n}.0` : String(n);
+/** A quality score as aumai-alignment's CLI prints it (`{:.2f}`): 0.5 prints as "0.50", 1 as "1.00". */
+export function quality(n: number): string {
+  return n.toFixed(2);
 }
 

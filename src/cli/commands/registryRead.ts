@@ -1,12 +1,12 @@
-import { SORT_KEYS, NotFoundError, type EvaluationResult, type Listing, type SortKey } from '../../core/registry';
+import { SORT_KEYS, NotFoundError, wireListing, type EvaluationResult, type Listing, type SortKey } from '../../core/registry';
 import { UsageError } from '../usage';
-import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registryArgs';
+import { oneId, parseSub, quality, safe, type RegistrySubcommand } from './registryArgs';
 import { registryGet } from './registryGet';
 
-/** aumai-alignment's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b`. */
+/** aumai-alignment's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b` (quality with two decimals). */
 export function listingLine(l: Listing): string {
   const d = l.dataset;
-  return safe(`[${d.dataset_id}] ${d.name}  quality=${pyFloat(d.quality_score)}  downloads=${l.downloads}  tags=${(d.tags ?? []).join(',')}`);
+  return safe(`[${d.dataset_id}] ${d.name}  quality=${quality(d.quality_score)}  downloads=${l.downloads}  tags=${(d.tags ?? []).join(',')}`);
 }
 
 function parseQuality(s: string | undefined): number {
@@ -36,15 +36,8 @@ const search: RegistrySubcommand = async (argv, ctx) => {
   const results = await ctx.open().search({
     query, category: values.category, min_quality: parseQuality(values['min-quality']), sort: values.sort as SortKey, ...(limit ? { limit } : {}),
   });
-  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(results, null, 2)); return 0; }
-  if (results.length === 0) {
-    ctx.io.out('No datasets found matching your criteria.');
-    // An empty registry, not a search that matched nothing: say how to fill it.
-    if ((await ctx.open().search({ limit: 1 })).length === 0) {
-      ctx.io.err(`The registry ${ctx.location} has no datasets yet. Register a dataset card with: awb registry register --config FILE.dataset.yaml`);
-    }
-    return 0;
-  }
+  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(results.map(wireListing), null, 2)); return 0; }
+  if (results.length === 0) { ctx.io.out('No datasets found matching your criteria.'); return 0; }
   for (const l of results) ctx.io.out(listingLine(l));
   return 0;
 };
@@ -72,13 +65,13 @@ const show: RegistrySubcommand = async (argv, ctx) => {
   const listing = await registry.get(id);
   if (!listing) throw new NotFoundError(id);
   const [reviews, results] = await Promise.all([registry.reviews(id), registry.results(id)]);
-  if (ctx.format === 'json') { ctx.io.out(JSON.stringify({ ...listing, review_list: reviews, evaluations: results }, null, 2)); return 0; }
+  if (ctx.format === 'json') { ctx.io.out(JSON.stringify({ ...wireListing(listing), review_list: reviews, evaluations: results }, null, 2)); return 0; }
   const d = listing.dataset;
   const lines = [
     `[${d.dataset_id}] ${d.name}${d.version ? `  (version ${d.version})` : ''}`,
     `  ${d.description}`,
     `  category=${d.category}  format=${d.format}  size=${d.size}  license=${d.license}`,
-    `  quality=${pyFloat(d.quality_score)}  downloads=${listing.downloads}  rating=${listing.rating.toFixed(2)}  reviews=${listing.reviews}`,
+    `  quality=${quality(d.quality_score)}  downloads=${listing.downloads}  rating=${listing.rating.toFixed(2)}  reviews=${listing.reviews}`,
     `  tags=${(d.tags ?? []).join(',')}`,
     ...(d.taxonomy?.length ? [`  taxonomy=${d.taxonomy.join(',')}`] : []),
     ...(d.download_url ? [`  download_url=${d.download_url}`] : []),

@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import type { Diagnostic } from '../../core/diagnostics';
-import { NotFoundError, evaluateOutputs, loadCardFile, readOutputsFile, resolveScorer, type RegisterInput } from '../../core/registry';
+import { NotFoundError, evaluateOutputs, loadCardFile, readOutputsFile, resolveScorer, wireListing, type RegisterInput } from '../../core/registry';
 import { UsageError } from '../usage';
-import { oneId, parseSub, pyFloat, safe, type RegistrySubcommand } from './registryArgs';
+import { oneId, parseSub, quality, safe, type RegistrySubcommand } from './registryArgs';
 import { resultLine } from './registryRead';
 
 const CARD_GLOBS = ['**/*.dataset.yaml', '**/*.dataset.yml', '**/*.dataset.json'];
@@ -69,9 +69,9 @@ that file); --allow-outside-data registers a path elsewhere.`);
     return 1;
   }
   const listings = await ctx.open().register(inputs);
-  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(listings, null, 2)); return 0; }
+  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(listings.map(wireListing), null, 2)); return 0; }
   for (const l of listings) {
-    ctx.io.out(safe(`Registered [${l.dataset.dataset_id}] ${l.dataset.name}  quality=${pyFloat(l.dataset.quality_score)}${l.sha256 ? `  sha256=${l.sha256.slice(0, 12)}` : ''}`));
+    ctx.io.out(safe(`Registered [${l.dataset.dataset_id}] ${l.dataset.name}  quality=${quality(l.dataset.quality_score)}${l.sha256 ? `  sha256=${l.sha256.slice(0, 12)}` : ''}`));
   }
   ctx.io.err(`${listings.length} dataset${listings.length === 1 ? '' : 's'} registered in ${ctx.location}`);
   return 0;
@@ -84,7 +84,7 @@ const rate: RegistrySubcommand = async (argv, ctx) => {
   const stars = Number(values.stars);
   if (values.stars === undefined || !Number.isInteger(stars) || stars < 1 || stars > 5) throw new UsageError(`--stars must be a whole number from 1 to 5${values.stars === undefined ? '' : `, not "${values.stars}"`}`);
   const listing = await ctx.open().addReview(id, { stars, ...(values.review ? { text: values.review } : {}), ...(values.author ? { author: values.author } : {}) });
-  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(listing, null, 2)); return 0; }
+  if (ctx.format === 'json') { ctx.io.out(JSON.stringify(wireListing(listing), null, 2)); return 0; }
   ctx.io.out(safe(`[${id}] rating=${listing.rating.toFixed(2)}  reviews=${listing.reviews}`));
   return 0;
 };

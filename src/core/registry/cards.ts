@@ -53,6 +53,8 @@ export async function loadCardFile(file: string, opts: CardFileOptions = {}): Pr
   if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics };
   const parsed = parseYaml(file, text);
   const card = DatasetCardSchema.parse(parsed.value);
+  // `download_url: null` (or `~`), as the original marketplace writes it, means no URL: stored as absent.
+  if (card.download_url === null) delete card.download_url;
   const dataPath = card.path ? resolve(dirname(file), card.path) : null;
   if (dataPath && !opts.allowOutside) {
     // Symbolic links are followed: a link inside the folder to a file outside it is outside.

@@ -35,7 +35,27 @@ export const ListingSchema = z.object({
 });
 export type Listing = z.output<typeof ListingSchema>;
 
-/** aumai-alignment's metrics plus ours; every value is a number so aumai-alignment clients (dict[str, float]) parse it. */
+/** aumai-alignment's `AlignmentDataset` fields, in its order: every card we return carries all of them. */
+export const SEED_CARD_FIELDS = ['dataset_id', 'name', 'description', 'category', 'size', 'format', 'license', 'tags', 'download_url', 'quality_score'] as const;
+
+/**
+ * A card as we return it (HTTP, `--format json`): every field of aumai-alignment's model in its order,
+ * `null` where unset (its `download_url: str | None = None`), then our extra fields.
+ */
+export function wireCard(card: DatasetCard): DatasetCard & { download_url: string | null; tags: string[] } {
+  const out: Record<string, unknown> = {};
+  for (const k of SEED_CARD_FIELDS) out[k] = card[k] ?? null;
+  out.tags = card.tags ?? [];
+  for (const [k, v] of Object.entries(card)) if (!(k in out)) out[k] = v;
+  return out as DatasetCard & { download_url: string | null; tags: string[] };
+}
+
+/** A listing as we return it: aumai-alignment's `MarketplaceListing` (`dataset`, `downloads`, `rating`, `reviews`), then ours. */
+export function wireListing<L extends Listing>(l: L): L {
+  return { ...l, dataset: wireCard(l.dataset) };
+}
+
+/** aumai-alignment's metrics plus ours; every value is a number so seed clients (dict[str, float]) parse it. */
 export const MetricsSchema = z.looseObject({
   mean_score: z.number(),
   min_score: z.number(),

@@ -5,7 +5,7 @@ import { validateCardText } from './cards';
 import { evaluateOutputs } from './evaluate';
 import {
   EvaluationInputSchema, EvaluationResultSchema, ListingSchema, NotFoundError, RegistryInputError, ReviewInputSchema, ReviewSchema, SearchQuerySchema,
-  type Listing, type Registry,
+  wireCard, wireListing, type Listing, type Registry,
 } from './model';
 import {
   errorHandler, hostHeaderIsLoopback, isLoopback, jsonSchemaOf, openApiDocument, tokenMatches, zodIssuesToFieldErrors, zodValidatorCompiler, type RouteDoc,
@@ -43,10 +43,13 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-/** What the server shows of a listing: never the paths of files on the registry's machine. */
+/**
+ * What the server shows of a listing: seed 002's shape with every field of its model (`null` where
+ * unset), and never the paths of files on the registry's machine.
+ */
 function publicListing(l: Listing): Listing {
   const { card_path: _c, data_path: _d, ...rest } = l;
-  return rest;
+  return wireListing(rest);
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(500) });
@@ -151,7 +154,7 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
       });
     }
     const [listing] = await registry.register([input]);
-    return reply.code(201).header('location', `/api/datasets/${encodeURIComponent(input.card.dataset_id)}`).send(listing!.dataset);
+    return reply.code(201).header('location', `/api/datasets/${encodeURIComponent(input.card.dataset_id)}`).send(wireCard(listing!.dataset));
   });
 
   app.get('/api/datasets/:id', {
@@ -161,7 +164,7 @@ export async function buildRegistryServer(registry: Registry, opts: RegistryServ
     const { id } = req.params as { id: string };
     const listing = await registry.get(id);
     if (!listing) throw new NotFoundError(id);
-    return listing.dataset;
+    return wireCard(listing.dataset);
   });
 
   app.get('/api/datasets/:id/listing', {

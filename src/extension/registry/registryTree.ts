@@ -3,7 +3,7 @@ import { basename, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as vscode from 'vscode';
 import { DatasetCardSchema, parseYaml, type DatasetCard } from '../../core';
-import { indexListing, searchListings, type Listing, type Registry } from '../../core/registry';
+import { indexListing, searchListings, wireCard, type Listing, type Registry } from '../../core/registry';
 
 /** One registry the tree shows: the local file, or a remote one from the settings. */
 export interface RegistrySource {
@@ -149,7 +149,8 @@ function cardStatus(uri: vscode.Uri, card: DatasetCard | undefined, listing: Lis
   if (!card) return 'invalid';
   if (!listing) return 'unregistered';
   if (listing.card_path && listing.card_path !== uri.fsPath) return 'elsewhere';
-  return isDeepStrictEqual(listing.dataset, card) ? 'registered' : 'changed';
+  // `download_url: null` and no download_url are the same card.
+  return isDeepStrictEqual(wireCard(listing.dataset), wireCard(card)) ? 'registered' : 'changed';
 }
 
 /**
