@@ -23,6 +23,7 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
   // refreshing it while VS Code resolves the expanded nodes once left them drawn empty.
   const sourcesLoaded = sources.reload().catch((e: unknown) => log.error(`Registry: ${errorText(e)}`));
   const provider = new RegistryTreeProvider(() => sources.all(), log, () => vscode.workspace.isTrusted, sourcesLoaded);
+  const sourcesKey = (): string => JSON.stringify(sources.all().map((x) => [x.key, x.label, x.registry.location]));
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   const history = HistoryDocuments.register(context);
   const cardWatcher = vscode.workspace.createFileSystemWatcher(CARD_GLOB);
@@ -33,8 +34,11 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
     vscode.workspace.onDidGrantWorkspaceTrust(refreshSoon),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration('alignmentWorkbench.registries') || e.affectsConfiguration('alignmentWorkbench.registryPath')) {
+        // Only a real change redraws: a settings event that leaves the registries as they were
+        // (VS Code sends some while starting up) must not restart a draw in progress.
+        const before = sourcesKey();
         await sources.reload();
-        provider.refresh();
+        if (sourcesKey() !== before) provider.refresh();
       }
     }),
   );
