@@ -9,6 +9,7 @@ import { resolveRunConfig } from '../../src/core/run/config';
 import { runBenchmark } from '../../src/core/run/runner';
 import type { ResultRow } from '../../src/core/run/row';
 import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
+import { countedRows } from '../support/runnerFixtures';
 
 const RENT = join(__dirname, '..', '..', 'examples', 'rent.grid.yaml');
 
@@ -71,7 +72,8 @@ async function runWith(judgeModel: string, runId: string) {
   const summary = await runBenchmark(cfg, { env, scorer: createMasterScorer(grid), checkpointMs: 200 });
   assert.equal(summary.status, 'complete');
   const runDir = join(dir, 'results', runId);
-  const rows = readFileSync(join(runDir, 'partials.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as ResultRow);
+  // The rows that count (each answer is written first as a pending row, then judged).
+  const rows: ResultRow[] = countedRows(runDir);
   // The run.json grid snapshot is the lead's wiring; pass the grid's sides explicitly here.
   const report = await writeSycophancyCsv(runDir, { sides: { a: 'landlord', b: 'tenant', neutral: 'neutral' }, thresholds: grid.stance });
   return { rows, report: report.rows, csv: readFileSync(report.path, 'utf8') };
