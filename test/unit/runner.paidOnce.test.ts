@@ -10,11 +10,13 @@ import { parse } from 'csv-parse/sync';
 import { chooseRows, chosenRows } from '../../src/core/export/report';
 import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { CANARY_KEY, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { CANARY_KEY, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 const RENT = join(__dirname, '..', '..', 'examples', 'rent.grid.yaml');
 const CONCURRENCY = 4;
 const KILL_AFTER = 90;
+/** 30 cases (or grid cases) × 2 personas × 2 models. */
+const KEYS = 120;
 
 let server: FakeServer;
 let cli: string;
@@ -48,19 +50,20 @@ const GENERATION = new Set(['m1', 'm2']);
 /** What a generation request asks for: the model and its messages (one key of the run). */
 const asked = (r: FakeRequest) => `${r.model}\u0000${JSON.stringify(r.messages)}`;
 
-interface Done { code: number | null; signal: NodeJS.Signals | null; stderr: string }
+interface Done { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function spawnCli(args: string[], cwd: string, killAt?: number): Promise<Done> {
+function spawnCli(args: string[], cwd: string, killAt?: number, keepCount = false): Promise<Done> {
   const child = spawn(process.execPath, [cli, ...args], {
     cwd,
     env: { PATH: process.env.PATH, OPENAI_API_KEY: CANARY_KEY, OPENAI_BASE_URL: server.url, AWB_REGISTRY: join(cwd, 'none.sqlite') },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  received = 0;
+  if (!keepCount) received = 0;
   onRequest = killAt === undefined ? undefined : (n) => { if (n === killAt) child.kill('SIGKILL'); };
-  return new Promise<Done>((resolve) => child.on('close', (code, signal) => { onRequest = undefined; resolve({ code, signal, stderr }); }));
+  return new Promise<Done>((resolve) => child.on('close', (code, signal) => { onRequest = undefined; resolve({ code, signal, stdout, stderr }); }));
 }
 
 /**
@@ -75,6 +78,16 @@ async function killAndResume(dir: string, args: string[], runId: string): Promis
   const firstAsked = new Set(server.requests.filter((r) => GENERATION.has(r.model)).map(asked));
   const runDir = join(dir, 'results', runId);
   const answeredFirst = readPartials(runDir).filter((r) => r.raw_candidate !== null).length;
+
+  // A dry run of the resume counts the waiting answers as judge requests, not generation requests.
+  const counted = countedRows(runDir);
+  const judged = counted.filter((r) => r.error === null && r.judge_status !== 'pending').length;
+  const waiting = counted.filter((r) => r.error === null && r.judge_status === 'pending').length;
+  const dry = await spawnCli([...args, '--run-id', runId, '--dry-run'], dir, undefined, true);
+  assert.equal(dry.code, 0, dry.stderr);
+  const m = /would send (\d+) generation requests and (\d+) judge requests/.exec(dry.stdout);
+  assert.ok(m, dry.stdout);
+  assert.deepEqual([Number(m[1]), Number(m[2])], [KEYS - judged - waiting, KEYS - judged], `${waiting} answers waiting for the judge`);
 
   server.reset();
   const second = await spawnCli([...args, '--run-id', runId], dir);
@@ -115,7 +128,7 @@ describe('kill -9 while the judge is held back by 429 Retry-After, then resume',
       t.diagnostic(`first session: ${r.firstGen} generation requests, ${r.answeredFirst} answers written; the resume asked ${r.again} of them again`);
       assert.ok(r.answeredFirst > CONCURRENCY, 'the kill came after answers had arrived');
       assert.ok(r.again <= CONCURRENCY, `the resume re-asked ${r.again} generations already asked (at most ${CONCURRENCY} were in flight)`);
-      await assertExact(r.runDir, 120);
+      await assertExact(r.runDir, KEYS);
     } finally {
       cleanup();
     }
@@ -129,7 +142,7 @@ describe('kill -9 while the judge is held back by 429 Retry-After, then resume',
       t.diagnostic(`first session: ${r.firstGen} generation requests, ${r.answeredFirst} answers written; the resume asked ${r.again} of them again`);
       assert.ok(r.answeredFirst > CONCURRENCY, 'the kill came after answers had arrived');
       assert.ok(r.again <= CONCURRENCY, `the resume re-asked ${r.again} generations already asked (at most ${CONCURRENCY} were in flight)`);
-      await assertExact(r.runDir, 120);
+      await assertExact(r.runDir, KEYS);
       const rows = readPartials(r.runDir).filter((x) => x.judge_status === 'ok');
       assert.ok(rows.every((x) => typeof x.score === 'number' && typeof x.stance === 'string'));
     } finally {
