@@ -115,12 +115,18 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 }
 
+/** The row that counts for each key of a run's partials.jsonl. */
 function readRows(file: string): ResultRow[] {
   if (!existsSync(file)) return [];
   const byKey = new Map<string, ResultRow>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    try { const r = JSON.parse(line) as ResultRow; byKey.set(r.key, r); } catch { /* a torn last line: the run log says so */ }
+    let r: ResultRow;
+    try { r = JSON.parse(line) as ResultRow; } catch { continue; /* a torn last line: the run log says so */ }
+    // partials.jsonl's rule: the last row without `error` counts, else the last row (an answer's
+    // `pending` row is followed by its judged row).
+    const prev = byKey.get(r.key);
+    if (!prev || r.error === null || prev.error !== null) byKey.set(r.key, r);
   }
   return [...byKey.values()];
 }
