@@ -297,7 +297,12 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
           // Durable before the judge is asked: whatever happens to the judge, this answer is paid once.
           row.completed_at = now();
           const start = writer.position.offset;
-          writer.append(serialise(row));
+          try {
+            writer.append(serialise(row));
+          } catch (err) {
+            writeFailed(RUN_FILES.partials, err);
+            return;
+          }
           db.markAnswered(row.key, start, writer.position.offset);
         }
       }
