@@ -11,7 +11,7 @@ import { readReviews } from '../../src/core/results/reviews';
 import { groupRuns, listRuns } from '../../src/core/results/runs';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { CANARY_KEY, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { CANARY_KEY, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 describe('the split of a plan into shards', () => {
   const units = Array.from({ length: 1001 }, (_, i) => `c:case-${i}`);
@@ -144,7 +144,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
         assert.equal(rj.shard.index, i);
         assert.equal(rj.shard.count, 3);
         assert.equal(rj.shard.plan_sha256, runJson(join(dir, 'results', 'R')).fingerprint_sha256, 'the shard records the plan it split');
-        const rows = readPartials(d);
+        const rows = countedRows(d);
         sum += rows.length;
         assert.equal(rows.length, rj.shard.keys);
         assert.ok([7, 8].includes(rj.shard.cases), `23 cases over 3 shards: 7 or 8 each, not ${rj.shard.cases}`);
@@ -196,10 +196,15 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       const copied = join(dir, 'elsewhere', 'R.shard-1-of-3', 'partials.jsonl');
       const kept = read(copied).trimEnd().split('\n');
       writeFileSync(copied, kept.slice(0, kept.length - 5).join('\n') + '\n');
+      // Keys cut with their answer are asked again; keys whose answer (pending row) was kept are only judged.
+      const left = kept.slice(0, kept.length - 5).map((l) => JSON.parse(l) as { key: string; judge_status: string });
+      const cutKeys = new Set(kept.slice(-5).map((l) => (JSON.parse(l) as { key: string }).key).filter((k) => !left.some((r) => r.key === k && r.judge_status !== 'pending')));
+      const unanswered = [...cutKeys].filter((k) => !left.some((r) => r.key === k));
       server.reset();
       const moved = await awb(['run', ...PLAN, '--run-id', 'R', '--shard', '1/3', '--out', 'elsewhere'], dir);
       assert.equal(moved.code, 0, moved.stderr);
-      assert.equal(server.requests.filter((r) => r.model === 'm1' || r.model === 'm2').length, 5, 'the five cut keys, nothing else');
+      assert.equal(server.requests.filter((r) => r.model === 'm1' || r.model === 'm2').length, unanswered.length, 'the cut keys without an answer kept, nothing else');
+      assert.equal(server.requests.filter((r) => r.model === 'gpt-5-mini').length, cutKeys.size, 'every cut key judged again');
       assert.deepEqual(outcome(join(dir, 'elsewhere', 'R.shard-1-of-3', 'results.csv')), outcome(join(dir, 'results', 'R.shard-1-of-3', 'results.csv')));
       // Kubernetes: the pod sees JOB_COMPLETION_INDEX only; the count comes from AWB_SHARDS.
       server.reset();
@@ -272,9 +277,11 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       cpSync(join(dir, s(1)), join(dir, 'copy1'), { recursive: true });
       const p = join(dir, 'copy1', 'partials.jsonl');
       const lines = read(p).trimEnd().split('\n');
-      const row = JSON.parse(lines[0]!);
+      // The last line: a row that counts (an answer's pending row comes before its judged row).
+      const at = lines.length - 1;
+      const row = JSON.parse(lines[at]!);
       row.raw_candidate = 'a different answer';
-      lines[0] = JSON.stringify(row);
+      lines[at] = JSON.stringify(row);
       writeFileSync(p, lines.join('\n') + '\n');
       const clash = await awb(['merge', s(0), s(1), 'copy1', s(2), '--out', 'M'], dir);
       assert.equal(clash.code, 1);
@@ -284,7 +291,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(twin.code, 0, twin.stderr);
 
       // A review made in shard 0's folder travels with its rows.
-      const key0 = readPartials(join(dir, s(0)))[0]!.key;
+      const key0 = countedRows(join(dir, s(0)))[0]!.key;
       await saveReview(join(dir, s(0)), { key: key0, verdict: 'disagree', note: 'reviewed on the cluster' });
 
       // Shard 2 missing: refused, naming it and the command.

@@ -299,8 +299,16 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     const db = await StateDb.open(join(out, RUN_FILES.state));
     try {
       db.setMeta('fingerprint', plan);
-      for (const [k, p] of picks) if (p.done) db.markDone(k);
-      db.checkpoint({ offset: bytes, line: lines });
+      // In a run judged as it goes, a `pending` row is an answer still waiting for its judge: not
+      // done. When there are some, the index covers nothing of the file, so the resume reads it
+      // all and judges them (never asking the model again).
+      const scoreNow = first.config.score === 'now';
+      let waiting = 0;
+      for (const [k, p] of picks) {
+        if (p.done && (p.judged || !scoreNow)) db.markDone(k);
+        else if (p.done) waiting++;
+      }
+      db.checkpoint(waiting ? { offset: 0, line: 0 } : { offset: bytes, line: lines });
     } finally {
       db.close();
     }
