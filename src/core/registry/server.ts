@@ -44,7 +44,7 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
 }
 
 /**
- * What the server shows of a listing: seed 002's shape with every field of its model (`null` where
+ * What the server shows of a listing: aumai-alignment's shape with every field of its model (`null` where
  * unset), and never the paths of files on the registry's machine.
  */
 function publicListing(l: Listing): Listing {

@@ -16,7 +16,7 @@ export const DatasetCardSchema = z
     format: z.string().min(1).describe('e.g. `jsonl`, `yaml`, `csv`, `parquet`.'),
     license: z.string().min(1).describe('e.g. `CC-BY-4.0`, `Apache-2.0`.'),
     tags: z.array(z.string()).default([]).describe('Search tags.'),
-    // Seed 002: `download_url: str | None = None`; a card it wrote or served says `null`.
+    // aumai-alignment: `download_url: str | None = None`; a card it wrote or served says `null`.
     download_url: z.url().nullable().optional().describe('Where the data can be downloaded (null or absent: nowhere).'),
     quality_score: z.number().min(0).max(1).describe("Curator's quality score, 0.0–1.0."),
     path: z.string().optional().describe('Path of the cases file, relative to this card.'),
