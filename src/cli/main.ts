@@ -11,6 +11,7 @@ import { registryCommand } from './commands/registry';
 import { serveMockCommand } from './commands/serveMock';
 import { compareCommand } from './commands/compare';
 import { mergeCommand } from './commands/merge';
+import { endpointsCommand } from './commands/endpoints';
 
 const HELP = `awb — Alignment Workbench on the command line
 
@@ -27,6 +28,7 @@ Commands:
   registry SUBCOMMAND   publish, find, fetch, rate and evaluate datasets; serve the registry over HTTP
   serve-mock            a local OpenAI-compatible server with canned answers: try a run with no key
   compare BASE NEW      compare two runs key by key (regressions, paired tests); --fail-on for CI
+  endpoints approve|list|revoke   endpoints you allow to receive keys when a file names them
 
 Run "awb <command> --help" for a command's options.`;
 
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   registry: registryCommand,
   'serve-mock': serveMockCommand,
   compare: compareCommand,
+  endpoints: endpointsCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -24,7 +24,7 @@ export * from './grid';
 // --- the benchmark engine (runner, providers, judge, run folder, exporters) ---
 export { type Logger, type LogLevel, noopLogger, teeLogger, redactingLogger, redact } from './log';
 export { resolveRunConfig, newRunId, storedInput, displayPath, ConfigError, type RunInput, type ResolvedRunConfig, type ResolvedPersona } from './run/config';
-export { runBenchmark, type RunOptions } from './run/runner';
+export { runBenchmark, callsOf, type RunOptions } from './run/runner';
 export { resumeCommand, describeEndpoints } from './run/dryRun';
 export { fmtDuration, formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
 export { describeOutcome, attackSuccessText, type OutcomeInput, type RunOutcome } from './run/outcome';
@@ -33,12 +33,18 @@ export { ResumeMismatchError, diffFingerprints, type Fingerprint } from './run/f
 export { PartialsCorruptError, scanPartials, rowIsDone } from './run/partials';
 export { StateDb } from './run/state';
 export { loadSqlJs, locateSqlWasm } from './storage/sqljs';
-export { scoreRun, type ScoreOptions, type ScoreSummary } from './run/score';
+export { scoreRun, resolveScoreJudge, type ScoreOptions, type ScoreSummary } from './run/score';
 export { buildReport, chooseRows, chosenRows, type ReportResult } from './export/report';
 export { escapeFormula } from './export/csv';
 export { SUMMARY_COLUMNS, type MeasuredCell } from './export/summary';
 export { DataError, loadCases, loadModelsFile, loadPersonas, loadBenchFile } from './data/load';
-export { type ResolvedModel, type KeySource, defaultProviderModel, modelFromEntry, isLoopback } from './providers/models';
+export { type ResolvedModel, type KeySource, type ModelSource, defaultProviderModel, modelFromEntry, isLoopback } from './providers/models';
+export {
+  isLoopbackHost, isLoopbackUrl, endpointOrigin, canonicalEndpoint, keyEnvOrigins, keyEnvAllowed, approvalsFile, readApprovedEndpoints,
+  approveEndpoint, revokeEndpoint, approvedOrigins, checkEndpoint, endpointIsFileNamed, policyMessage, EndpointPolicyError,
+  type EndpointPolicy, type EndpointProblem, type ApprovedEndpoint, type KeyOrigin,
+} from './providers/endpoints';
+export { authorizeKeys, type AuthorizedKeys, type AuthorizeOptions } from './providers/keys';
 export { ProviderPool, type PoolOptions } from './providers/pool';
 export { ProviderError, type ChatMessage, type ChatResult } from './providers/client';
 export { TokenBucket, ModelGate, retryAfterMs, type Clock } from './providers/limits';

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
-  ConfigError, DataError, describeEndpoints, describeOutcome, displayPath, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
+  ConfigError, DataError, EndpointPolicyError, describeEndpoints, describeOutcome, displayPath, endpointOrigin, formatProgress, resolveRunConfig, resumeCommand, runBenchmark,
   type Logger, type OutcomeInput, type ResolvedRunConfig, type RunInput, type RunProgress, type RunSummary,
 } from '../../core';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
@@ -49,15 +49,23 @@ partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.jso
                           join the shards with "awb merge" (docs/sharding.md)
   --shards N              the shard count, with --shard auto
   --dry-run               validate and build every request, call nothing, print counts
+  --allow-endpoint URL    for this run, send keys to URL's origin although a file (not your
+                          environment) names it; repeatable (see "awb endpoints --help")
+  --allow-key-env NAME    let a models file's api_key_env read NAME although it does not end
+                          in _API_KEY; repeatable (also AWB_ALLOW_KEY_ENVS=A,B)
   --no-registry           do not record this run in the dataset registry's history (by default
                           every registered dataset of the run gets its results: AWB_REGISTRY,
                           else ~/.alignment-workbench/registry.sqlite)
 
 Flags override the bench file. "awb run --run-id ID" alone resumes with the run's stored inputs.
+A key from the environment goes only to its provider's endpoint or to the URL you set for it
+(OPENAI_BASE_URL); any other endpoint a file names needs your approval first (--allow-endpoint,
+AWB_ALLOW_ENDPOINTS or "awb endpoints approve URL"), and plain http goes only to this machine.
+A models.yaml found nearby that redefines a name given with --models is used, with a warning.
 Ctrl+C stops cleanly (state saved, resumable); a second Ctrl+C exits at once.
 At the end: attack success per model × persona, with generation and judge errors.
 Exit 0 when complete (every key answered and judged; with --score later, answered), 1 on
-generation or judge errors or a partial run, 2 on usage errors, 130 when cancelled.`;
+generation or judge errors or a partial run, 2 on usage errors and on an endpoint refused before any request, 130 when cancelled.`;
 
 /**
  * Memory settings for a CLI process that owns its heap (never used in the extension host):
@@ -109,6 +117,22 @@ function num(name: string, v: string | undefined, opts: { int?: boolean; min?: n
 export interface RunArgs extends RunInput {
   /** `--no-registry`: leave the registry's history alone. */
   noRegistry?: boolean;
+  /** `--allow-endpoint`: origins approved for this run only. */
+  allowEndpoints?: string[];
+  /** `--allow-key-env`: variables api_key_env may name besides *_API_KEY. */
+  allowKeyEnvs?: string[];
+}
+
+/** `--allow-endpoint` values: each an http(s) URL (checked here, so a typo is a usage error). */
+export function allowedEndpointFlags(urls: string[]): string[] {
+  for (const u of urls) if (!endpointOrigin(u)) throw new UsageError(`--allow-endpoint takes an http(s) URL, not "${u}"`);
+  return urls;
+}
+
+/** A refusal of the key gate: printed as is (it names file, line, URL and command); exit 2. */
+export function printRefusal(io: CliIO, command: string, err: EndpointPolicyError): number {
+  io.err(`awb ${command}: ${err.message}`);
+  return 2;
 }
 
 /** Parses `awb run` flags into the core's input. */
@@ -140,6 +164,8 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
       shard: { type: 'string' },
       shards: { type: 'string' },
       'no-registry': { type: 'boolean' },
+      'allow-endpoint': { type: 'string', multiple: true },
+      'allow-key-env': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -191,6 +217,8 @@ export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): Ru
     throw err;
   }
   if (values['no-registry']) input.noRegistry = true;
+  if (values['allow-endpoint']?.length) input.allowEndpoints = allowedEndpointFlags(values['allow-endpoint']);
+  if (values['allow-key-env']?.length) input.allowKeyEnvs = values['allow-key-env'];
   return input;
 }
 
@@ -297,7 +325,7 @@ function printSummary(io: CliIO, s: RunSummary, cfg: ResolvedRunConfig): string 
 export const runCommand: Command = async (argv, io) => {
   const parsed = parseRunArgs(argv, io);
   if (parsed === 'help') { io.out(RUN_HELP); return 0; }
-  const { noRegistry, ...runInput } = parsed;
+  const { noRegistry, allowEndpoints, allowKeyEnvs, ...runInput } = parsed;
   let cfg;
   try {
     cfg = await resolveRunConfig(runInput);
@@ -324,9 +352,14 @@ export const runCommand: Command = async (argv, io) => {
   let summary: RunSummary;
   try {
     const gc = cliGarbageCollector();
-    summary = await runBenchmark(cfg, { signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env, ...(gc ? { collectGarbage: gc } : {}), ...(noRegistry ? { registry: false } : {}) });
+    summary = await runBenchmark(cfg, {
+      signal: controller.signal, onProgress: (p) => printer.update(p), log: printer.logger(), env: io.env,
+      ...(gc ? { collectGarbage: gc } : {}), ...(noRegistry ? { registry: false } : {}),
+      ...(allowEndpoints ? { allowEndpoints } : {}), ...(allowKeyEnvs ? { allowKeyEnvs } : {}),
+    });
   } catch (err) {
     printer.end();
+    if (err instanceof EndpointPolicyError) return printRefusal(io, 'run', err);
     if (err instanceof DataError) throw new UserError(dataErrorText(io.cwd, err));
     throw err;
   } finally {

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scoreRun } from '../../core';
+import { EndpointPolicyError, scoreRun } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
-import { ProgressPrinter, printMeasured, rejudgeCommand } from './run';
+import { ProgressPrinter, allowedEndpointFlags, printMeasured, printRefusal, rejudgeCommand } from './run';
 
 export const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
 
@@ -19,7 +19,12 @@ grid's master scorer (-1..+1 along the grid's axis) and gets sycophancy.csv.
   --timeout-s S         timeout of one call
   --max-retries N       retries on 408/409/429/5xx/connection errors
   --models-file FILE    roster to find the judge in (default: the run's)
-  --no-registry         do not update the dataset registry's history with the scores`;
+  --no-registry         do not update the dataset registry's history with the scores
+  --allow-endpoint URL  send the judge's key to URL's origin although a file names it; repeatable
+  --allow-key-env NAME  let api_key_env read NAME although it does not end in _API_KEY
+
+The judge's endpoint is checked as "awb run" checks it (the run's models file is a file too):
+exit 2 when it is refused before any request, 1 on judge errors, 130 when cancelled.`;
 
 export const scoreCommand: Command = async (argv, io) => {
   const { values, positionals } = parseArgs({
@@ -27,7 +32,8 @@ export const scoreCommand: Command = async (argv, io) => {
     allowPositionals: true,
     options: {
       'judge-model': { type: 'string' }, rescore: { type: 'string' }, concurrency: { type: 'string' }, 'rate-limit-rps': { type: 'string' },
-      'timeout-s': { type: 'string' }, 'max-retries': { type: 'string' }, 'models-file': { type: 'string' }, 'no-registry': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'timeout-s': { type: 'string' }, 'max-retries': { type: 'string' }, 'models-file': { type: 'string' }, 'no-registry': { type: 'boolean' },
+      'allow-endpoint': { type: 'string', multiple: true }, 'allow-key-env': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) { io.out(SCORE_HELP); return 0; }
@@ -47,6 +53,8 @@ export const scoreCommand: Command = async (argv, io) => {
     concurrency: n('concurrency', values.concurrency, true), rateLimitRps: n('rate-limit-rps', values['rate-limit-rps'], false),
     timeoutS: n('timeout-s', values['timeout-s'], false), maxRetries: n('max-retries', values['max-retries'], true),
   };
+  const allowEndpoints = values['allow-endpoint']?.length ? allowedEndpointFlags(values['allow-endpoint']) : undefined;
+  const allowKeyEnvs = values['allow-key-env'];
   const printer = new ProgressPrinter(io, io.isTTY);
   const controller = new AbortController();
   const onSigint = () => { if (controller.signal.aborted) process.exit(130); printer.line('awb score: stopping…'); controller.abort(); };
@@ -57,6 +65,7 @@ export const scoreCommand: Command = async (argv, io) => {
       ...Object.fromEntries(Object.entries(opt).filter(([, v]) => v !== undefined)),
       ...(values['models-file'] ? { modelsFile: resolve(io.cwd, values['models-file']) } : {}),
       ...(values['no-registry'] ? { registry: false as const } : {}),
+      ...(allowEndpoints ? { allowEndpoints } : {}), ...(allowKeyEnvs?.length ? { allowKeyEnvs } : {}),
     });
     printer.end();
     const c = r.counts;
@@ -72,6 +81,7 @@ export const scoreCommand: Command = async (argv, io) => {
     return r.errors > 0 || c.judge_errors > 0 ? 1 : 0;
   } catch (err) {
     printer.end();
+    if (err instanceof EndpointPolicyError) return printRefusal(io, 'score', err);
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

@@ -9,6 +9,7 @@ import { CasesYamlSchema, type Case } from '../schemas/cases';
 import { DatasetCardSchema } from '../schemas/card';
 import { ModelsFileSchema, type ModelEntry } from '../schemas/models';
 import { PersonasFileSchema, type PersonasFile } from '../schemas/personas';
+import type { ModelSource } from '../providers/models';
 import { validateCasesJsonlFile } from '../validate/jsonl';
 import { validateText } from '../validate/validate';
 import { nodeAtPath, offsetSpan, parseYaml } from '../validate/yamlDoc';
@@ -58,12 +59,30 @@ export async function loadBenchFile(file: string, opts: { rosterOverridden?: boo
 }
 
 /** The roster in file order, duplicates dropped (the first entry wins, as validation warns). */
-export async function loadModelsFile(file: string): Promise<{ models?: ModelEntry[]; diagnostics: Diagnostic[] }> {
+export async function loadModelsFile(file: string): Promise<{ models?: ModelEntry[]; sources?: ModelSource[]; diagnostics: Diagnostic[] }> {
   const { value, diagnostics } = await loadStructured(file, 'models', ModelsFileSchema);
   if (!value) return { diagnostics };
   const seen = new Set<string>();
-  const models = value.models.filter((m) => (seen.has(m.slug) ? false : (seen.add(m.slug), true)));
-  return { models, diagnostics };
+  const all = modelEntrySources(file, await readFile(file, 'utf8'), value.models.length);
+  const kept = value.models.map((m, i) => [m, all[i]!] as const).filter(([m]) => (seen.has(m.slug) ? false : (seen.add(m.slug), true)));
+  return { models: kept.map(([m]) => m), sources: kept.map(([, s]) => s), diagnostics };
+}
+
+/** Where each roster entry is (its line, its `base_url` and `api_key_env` lines), for messages. */
+function modelEntrySources(file: string, text: string, count: number): ModelSource[] {
+  const parsed = parseYaml(file, text);
+  const lineOf = (path: (string | number)[], key: boolean): number | undefined => {
+    if (!parsed.doc) return undefined;
+    const { node, pair } = nodeAtPath(parsed.doc, path);
+    const range = ((key ? pair?.key : node) as { range?: [number, number] } | undefined)?.range ?? (node as { range?: [number, number] } | undefined)?.range;
+    return range ? offsetSpan(parsed.lineCounter, range[0], range[1]).line : undefined;
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const line = lineOf(['models', i], false) ?? 1;
+    const baseUrlLine = lineOf(['models', i, 'base_url'], true);
+    const keyEnvLine = lineOf(['models', i, 'api_key_env'], true);
+    return { file, line, ...(baseUrlLine !== undefined ? { baseUrlLine } : {}), ...(keyEnvLine !== undefined ? { keyEnvLine } : {}) };
+  });
 }
 
 /** Built-in personas overlaid with the personas file (the file wins on a shared slug). */

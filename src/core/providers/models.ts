@@ -1,4 +1,5 @@
 import { PROVIDER_PRESETS, type GenerationParams, type ModelEntry, type ProviderName } from '../schemas/models';
+import { isLoopbackUrl } from './endpoints';
 
 /** Where a model's key comes from. Never the key itself: this object is written to run.json. */
 export interface KeySource {
@@ -21,6 +22,16 @@ export interface ResolvedModel {
   rateLimitRps?: number;
   timeoutS?: number;
   params: GenerationParams;
+  /** The file (and lines) that defined this model, for messages; absent for a default-provider name. */
+  from?: ModelSource;
+}
+
+/** Where a roster entry is: the file, the entry's line, and the lines of its `base_url` and `api_key_env`. */
+export interface ModelSource {
+  file: string;
+  line: number;
+  baseUrlLine?: number;
+  keyEnvLine?: number;
 }
 
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -35,7 +46,7 @@ export function defaultProviderModel(slug: string, concurrency: number, env: Nod
 }
 
 /** Turns one roster entry into a resolved model. */
-export function modelFromEntry(e: ModelEntry, env: NodeJS.ProcessEnv): ResolvedModel {
+export function modelFromEntry(e: ModelEntry, env: NodeJS.ProcessEnv, from?: ModelSource): ResolvedModel {
   let provider: ResolvedModel['provider'];
   let baseURL: string;
   let keyEnv: string | undefined;
@@ -71,18 +82,12 @@ export function modelFromEntry(e: ModelEntry, env: NodeJS.ProcessEnv): ResolvedM
     ...(e.rate_limit_rps !== undefined ? { rateLimitRps: e.rate_limit_rps } : {}),
     ...(e.timeout_s !== undefined ? { timeoutS: e.timeout_s } : {}),
     params,
+    ...(from ? { from } : {}),
   };
 }
 
-/** Loopback endpoints (local servers) may be called without a key. */
-export function isLoopback(baseURL: string): boolean {
-  try {
-    const h = new URL(baseURL).hostname.replace(/^\[|\]$/g, '');
-    return h === 'localhost' || h === '::1' || /^127\./.test(h);
-  } catch {
-    return false;
-  }
-}
+/** Loopback endpoints (local servers) may be called without a key (see ./endpoints). */
+export const isLoopback = isLoopbackUrl;
 
 /**
  * Resolves the key of a model: the resolver first (the extension's SecretStorage), then the
@@ -92,12 +97,12 @@ export async function resolveKey(
   model: ResolvedModel,
   env: NodeJS.ProcessEnv,
   keyResolver?: (m: ResolvedModel) => Promise<string | undefined>,
-): Promise<string | undefined> {
+): Promise<{ key?: string; from: 'stored' | 'env' | 'none' }> {
   const fromResolver = keyResolver ? await keyResolver(model) : undefined;
-  if (fromResolver) return fromResolver;
+  if (fromResolver) return { key: fromResolver, from: 'stored' };
   if (model.key.env) {
     const v = env[model.key.env]?.trim();
-    if (v) return v;
+    if (v) return { key: v, from: 'env' };
   }
-  return undefined;
+  return { from: 'none' };
 }

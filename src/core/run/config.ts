@@ -99,6 +99,8 @@ export interface ResolvedRunConfig {
   /** A shard of the plan: `runDir` is `outDir/RUNID.shard-I-of-N`; rows keep `runId`. */
   shard?: ShardSpec;
   dryRun: boolean;
+  /** What the user should know before the run (e.g. a nearby models.yaml redefining a name); not stored. */
+  notices?: string[];
 }
 
 /** A request that cannot be turned into a run (no dataset, unknown model…); exit code 2 in the CLI. */
@@ -192,7 +194,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   if (modelsFile) {
     const r = await loadModelsFile(modelsFile);
     diagnostics.push(...r.diagnostics);
-    if (r.models) roster = r.models.map((m) => modelFromEntry(m, env));
+    if (r.models) roster = r.models.map((m, i) => modelFromEntry(m, env, r.sources?.[i]));
   }
   const loaded = await loadPersonas(personasFile);
   diagnostics.push(...loaded.diagnostics);
@@ -211,6 +213,21 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   // An explicit --judge-model wins; else the grid's scorer model; else the bench's or the default.
   const judgeSlug = pick('judgeModel') ?? gridSpec?.scorer.model ?? bench?.judge_model ?? 'gpt-5-mini';
   const judge = roster?.find((m) => m.slug === judgeSlug) ?? defaultProviderModel(judgeSlug, concurrency, env);
+
+  // A models.yaml found by looking around (not named by a flag or the bench file) that defines a
+  // name given on the command line replaces the default provider for it: say so, with where.
+  const notices: string[] = [];
+  const foundNearby = Boolean(modelsFile && !input.modelsFile && !bench?.models_file && !stored?.modelsFile);
+  if (foundNearby) {
+    const named = [...(input.models ?? []).map((slug) => ({ slug, what: 'model' })), ...(input.judgeModel ? [{ slug: input.judgeModel, what: 'judge' }] : [])];
+    for (const { slug, what } of named) {
+      const m = slug === judge.slug && what === 'judge' ? judge : models.find((x) => x.slug === slug);
+      if (!m?.from) continue;
+      const dflt = defaultProviderModel(slug, concurrency, env);
+      if (m.baseURL === dflt.baseURL && m.model === dflt.model && m.key.env === dflt.key.env) continue;
+      notices.push(`${what} "${slug}" is the entry at ${displayPath(cwd, m.from.file)}:${m.from.line} (${m.model} at ${m.baseURL}), not the default provider's model of that name; pass --models-file to choose the roster explicitly`);
+    }
+  }
 
   const personaSlugs = [...new Set(pick('personas') ?? bench?.personas ?? ['default'])];
   const personas = personaSlugs.map((slug) => {
@@ -263,6 +280,7 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     ...(pick('caseIds')?.length ? { caseIds: [...new Set(pick('caseIds'))] } : {}),
     ...(input.shard ? { shard: input.shard } : {}),
     dryRun: input.dryRun ?? false,
+    ...(notices.length ? { notices } : {}),
   };
   if (!(cfg.concurrency >= 1)) throw new ConfigError('--concurrency must be at least 1');
   if (cfg.rateLimitRps !== undefined && !(cfg.rateLimitRps > 0)) throw new ConfigError('--rate-limit-rps must be positive');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scorer } from '../judge/scorer';
 import { redact, type Logger } from '../log';
-import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
+import type { ResolvedModel } from '../providers/models';
 import { displayPath, type ResolvedRunConfig } from './config';
 import { buildGridCases } from './gridRun';
 import { scanPartials } from './partials';
@@ -39,9 +39,10 @@ export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 
 
 /**
  * `--dry-run`: validates the data, builds every request (generation and judge prompts), reports
- * counts and missing keys; calls nothing and writes nothing.
+ * counts and missing keys (keys were authorized by the caller, as for a run); calls nothing and
+ * writes nothing.
  */
-export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unknown>, env: NodeJS.ProcessEnv, keyResolver: ((m: ResolvedModel) => Promise<string | undefined>) | undefined, log: Logger): Promise<RunSummary> {
+export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unknown>, missingKeys: string[], log: Logger): Promise<RunSummary> {
   const t0 = performance.now();
   const ids: string[] = [];
   // A grid's cases are built into a temp folder: a dry run writes nothing in the run folder.
@@ -71,11 +72,6 @@ export async function dryRunSummary(cfg: ResolvedRunConfig, scorer: Scorer<unkno
     }
   }
   const keys = ids.length * cfg.personas.length * cfg.models.length;
-  const missingKeys: string[] = [];
-  const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
-  for (const m of new Map(callModels.map((x) => [x.slug, x])).values()) {
-    if (!(await resolveKey(m, env, keyResolver)) && !isLoopback(m.baseURL)) missingKeys.push(`${m.slug} (${m.key.env ?? 'no key source'})`);
-  }
   for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
   const todo = keys - alreadyDone;
   return {

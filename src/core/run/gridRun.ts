@@ -31,7 +31,7 @@ export function checkGridResume(cfg: ResolvedRunConfig, existing: RunJson | unde
 
 /** run.json's `config`: the resolved config without the parsed grid (kept once, as run.json's `grid`). */
 export function storedConfig(cfg: ResolvedRunConfig): RunJson['config'] {
-  const { dryRun: _d, grid, ...rest } = cfg;
+  const { dryRun: _d, notices: _n, grid, ...rest } = cfg;
   if (!grid) return rest;
   const { spec: _s, ...g } = grid;
   return { ...rest, grid: g };

@@ -10,9 +10,10 @@ import type { Scorer } from '../judge/scorer';
 import { noopLogger, redact, redactingLogger, teeLogger, type Logger } from '../log';
 import { ProviderError } from '../providers/client';
 import type { Clock } from '../providers/limits';
-import { isLoopback, resolveKey, type ResolvedModel } from '../providers/models';
+import type { ResolvedModel } from '../providers/models';
+import { authorizeKeys, type AuthorizedKeys } from '../providers/keys';
 import { ProviderPool } from '../providers/pool';
-import { ConfigError, storedInput, type ResolvedRunConfig } from './config';
+import { ConfigError, displayPath, storedInput, type ResolvedRunConfig } from './config';
 import { diffFingerprints, ResumeMismatchError } from './fingerprint';
 import { FileLogger } from './fileLogger';
 import { readRange, scanJsonl } from './jsonlScan';
@@ -38,6 +39,13 @@ export interface RunOptions {
   /** Key of a model (the extension reads SecretStorage); else the model's environment variable. */
   keyResolver?: (model: ResolvedModel) => Promise<string | undefined>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Endpoints the user approved for this run outside the workspace (`--allow-endpoint`, or the
+   * editor's approvals); added to AWB_ALLOW_ENDPOINTS and the user-level list (see providers/endpoints).
+   */
+  allowEndpoints?: string[];
+  /** Variables `api_key_env` may name besides `*_API_KEY` (`--allow-key-env`; also AWB_ALLOW_KEY_ENVS). */
+  allowKeyEnvs?: string[];
   /** The judge; default the grid's master scorer for a grid run, else the original Python runner's safety judge. */
   scorer?: Scorer<unknown>;
   /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
@@ -60,17 +68,9 @@ export interface RunOptions {
   registry?: RegistryTarget;
 }
 
-/** Keys of every model a run calls; refuses to start when one is missing (loopback needs none). */
-async function resolveKeys(models: ResolvedModel[], env: NodeJS.ProcessEnv, keyResolver: RunOptions['keyResolver']): Promise<{ keys: Map<string, string | undefined>; missing: string[] }> {
-  const keys = new Map<string, string | undefined>();
-  const missing: string[] = [];
-  for (const m of models) {
-    if (keys.has(m.slug)) continue;
-    const k = await resolveKey(m, env, keyResolver);
-    keys.set(m.slug, k);
-    if (!k && !isLoopback(m.baseURL)) missing.push(`${m.slug} (set ${m.key.env ?? 'its key'}${m.key.secret ? ` or store the secret "${m.key.secret}"` : ''})`);
-  }
-  return { keys, missing };
+/** The models a run calls (the judge too when scoring now), each once. */
+export function callsOf(cfg: ResolvedRunConfig): { model: ResolvedModel; role: 'model' | 'judge' }[] {
+  return [...cfg.models.map((model) => ({ model, role: 'model' as const })), ...(cfg.score === 'now' ? [{ model: cfg.judge, role: 'judge' as const }] : [])];
 }
 
 /**
@@ -85,7 +85,10 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   const scorer = opts.scorer ?? (cfg.grid ? (createMasterScorer(cfg.grid.spec) as Scorer<unknown>) : (safetyJudge as Scorer<unknown>));
   const env = opts.env ?? process.env;
   const secrets = new Set<string>();
-  if (cfg.dryRun) return dryRunSummary(cfg, scorer, env, opts.keyResolver, opts.log ?? noopLogger);
+  for (const n of cfg.notices ?? []) opts.log?.warn(n);
+  // Where keys go is decided before anything else (a refusal leaves no folder and sends nothing).
+  const authorized = await authorizeKeys(callsOf(cfg), { env, keyResolver: opts.keyResolver, ...(opts.allowEndpoints ? { allowEndpoints: opts.allowEndpoints } : {}), ...(opts.allowKeyEnvs ? { allowKeyEnvs: opts.allowKeyEnvs } : {}), showPath: (f) => displayPath(cfg.cwd, f) });
+  if (cfg.dryRun) return dryRunSummary(cfg, scorer, authorized.missing, opts.log ?? noopLogger);
 
   const existed = existsSync(cfg.runDir);
   mkdirSync(cfg.runDir, { recursive: true });
@@ -95,7 +98,7 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   let failed = false;
   try {
     unlock = acquireRunLock(cfg.runDir);
-    return await runLocked(cfg, opts, scorer, env, secrets, log);
+    return await runLocked(cfg, opts, scorer, authorized, secrets, log);
   } catch (err) {
     failed = true;
     // run.log only: the caller reports the error it is thrown (the CLI prints it, the editor shows
@@ -110,7 +113,7 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   }
 }
 
-async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Scorer<unknown>, env: NodeJS.ProcessEnv, secrets: Set<string>, log: Logger): Promise<RunSummary> {
+async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Scorer<unknown>, authorized: AuthorizedKeys, secrets: Set<string>, log: Logger): Promise<RunSummary> {
   const t0 = performance.now();
   const dir = cfg.runDir;
   const files = { partials: join(dir, RUN_FILES.partials), state: join(dir, RUN_FILES.state), cases: join(dir, RUN_FILES.cases) };
@@ -141,13 +144,11 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
 
   // 2. Keys: resolved once, kept in memory only, and redacted from everything written.
+  // (authorized before the run folder was touched: endpoints approved, plain http refused.)
   const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
-  const { keys, missing } = await resolveKeys(callModels, env, opts.keyResolver);
+  const { keys, missing } = authorized;
   if (missing.length) throw new ConfigError(`no API key for: ${missing.join('; ')}`);
   for (const k of keys.values()) if (k) secrets.add(k);
-  for (const m of callModels) {
-    if (keys.get(m.slug) && !m.baseURL.startsWith('https:') && !isLoopback(m.baseURL)) log.warn(`${m.slug}: the key is sent over plain http to ${redact(m.baseURL)}`);
-  }
 
   // 3. State: partials.jsonl is the truth; the DB is reconciled with it.
   const db = await StateDb.open(files.state);
@@ -433,7 +434,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   }
   await recordRunHistory({
     // A run of hand-picked cases (the editor's "Run this case") is a spot check, not an evaluation of the dataset.
-    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env, log, target: cfg.caseIds || cfg.shard ? false : opts.registry,
+    runId: cfg.runId, runDir: dir, cwd: cfg.cwd, env: opts.env ?? process.env, log, target: cfg.caseIds || cfg.shard ? false : opts.registry,
     datasets: prepared.datasets.map((d, i) => ({ path: cfg.datasets[i]!, display: d.path, sha256: d.sha256 })),
     ...(cfg.score === 'now' ? { judge: cfg.judge.slug } : {}),
   });

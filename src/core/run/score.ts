@@ -9,7 +9,8 @@ import { safetyJudge } from '../judge/safetyJudge';
 import type { Scorer } from '../judge/scorer';
 import { noopLogger, redact, redactingLogger, teeLogger } from '../log';
 import { ProviderError } from '../providers/client';
-import { defaultProviderModel, isLoopback, modelFromEntry, resolveKey, type ResolvedModel } from '../providers/models';
+import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
+import { authorizeKeys } from '../providers/keys';
 import { ProviderPool } from '../providers/pool';
 import { ConfigError } from './config';
 import { FileLogger } from './fileLogger';
@@ -23,7 +24,7 @@ import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, t
 import type { MeasuredCell } from '../export/summary';
 
 /** Options of `scoreRun`: the calls are made as `runBenchmark` makes them (same call options). */
-export interface ScoreOptions extends Pick<RunOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'scorer' | 'fetch' | 'registry'> {
+export interface ScoreOptions extends Pick<RunOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'scorer' | 'fetch' | 'registry' | 'allowEndpoints' | 'allowKeyEnvs'> {
   /**
    * Judge model slug (roster entry of the run's models file, or a model on the default provider).
    * Default: for a grid run the grid's scorer model, else the run's judge; otherwise `gpt-5-mini`.
@@ -64,6 +65,25 @@ function needsScoring(row: ResultRow, mode: NonNullable<ScoreOptions['rescore']>
 }
 
 /**
+ * The judge `scoreRun` would call: an entry of the models file (`modelsFile`, else the one the run
+ * used, as run.json says) or a model on the default provider. The editor asks for approval of its
+ * endpoint with this before scoring.
+ */
+export async function resolveScoreJudge(runDir: string, o: Pick<ScoreOptions, 'judgeModel' | 'modelsFile' | 'concurrency' | 'env'>): Promise<ResolvedModel> {
+  const rj = readRunJson(runDir);
+  if (!rj) throw new ConfigError(`${runDir} is not a run folder (no run.json)`);
+  const env = o.env ?? process.env;
+  const judgeModel = o.judgeModel ?? (rj.grid ? rj.grid.scorer?.model ?? rj.config.judge.slug : 'gpt-5-mini');
+  const modelsFile = o.modelsFile ?? rj.config.modelsFile;
+  if (modelsFile && existsSync(modelsFile)) {
+    const r = await loadModelsFile(modelsFile);
+    const i = r.models?.findIndex((m) => m.slug === judgeModel) ?? -1;
+    if (i >= 0) return modelFromEntry(r.models![i]!, env, r.sources?.[i]);
+  }
+  return defaultProviderModel(judgeModel, o.concurrency ?? rj.config.concurrency, env);
+}
+
+/**
  * Scores a run's answers afterwards (the original sycophancy benchmark's score-later): judges each chosen row that needs
  * it with the cases snapshot of the run, appends the scored row to partials.jsonl (the latest
  * row of a key wins), and rebuilds the same artifacts a score-now run leaves.
@@ -80,18 +100,12 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
   const unlock = acquireRunLock(runDir);
   try {
     const env = o.env ?? process.env;
-    const judgeModel = o.judgeModel ?? (rj.grid ? rj.grid.scorer?.model ?? rj.config.judge.slug : 'gpt-5-mini');
     const concurrency = o.concurrency ?? rj.config.concurrency;
-    let judge: ResolvedModel | undefined;
-    const modelsFile = o.modelsFile ?? rj.config.modelsFile;
-    if (modelsFile && existsSync(modelsFile)) {
-      const r = await loadModelsFile(modelsFile);
-      const e = r.models?.find((m) => m.slug === judgeModel);
-      if (e) judge = modelFromEntry(e, env);
-    }
-    judge ??= defaultProviderModel(judgeModel, concurrency, env);
-    const key = await resolveKey(judge, env, o.keyResolver);
-    if (!key && !isLoopback(judge.baseURL)) throw new ConfigError(`no API key for judge ${judge.slug} (set ${judge.key.env ?? 'its key'})`);
+    const judge = await resolveScoreJudge(runDir, o);
+    // The run folder's models file is a file like any other: the same gate as a run.
+    const { keys, missing } = await authorizeKeys([{ model: judge, role: 'judge' }], { env, keyResolver: o.keyResolver, ...(o.allowEndpoints ? { allowEndpoints: o.allowEndpoints } : {}), ...(o.allowKeyEnvs ? { allowKeyEnvs: o.allowKeyEnvs } : {}) });
+    if (missing.length) throw new ConfigError(`no API key for judge ${missing.join('; ')}`);
+    const key = keys.get(judge.slug);
     if (key) secrets.add(key);
     // A grid run is scored along its grid's axis, as `awb run` scores it.
     const scorer = o.scorer ?? (rj.grid ? (createMasterScorer(rj.grid) as Scorer<unknown>) : (safetyJudge as Scorer<unknown>));
