@@ -188,7 +188,7 @@ export class EndpointPolicyError extends ExpectedError {
  */
 export function endpointIsFileNamed(m: ResolvedModel, env: NodeJS.ProcessEnv): boolean {
   const origin = endpointOrigin(m.baseURL);
-  return !origin || !keyEnvOrigins(m.key.env ?? (m.provider === 'default' ? 'OPENAI_API_KEY' : undefined), env).has(origin);
+  return !origin || !keyEnvOrigins(m.key.env, env).has(origin);
 }
 
 /**

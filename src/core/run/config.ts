@@ -9,6 +9,7 @@ import { RUN_FILES } from './runFolder';
 import { shardFolderName, siblingShardRunJson, type ShardSpec } from './shard';
 import { benchRosterFile, unknownModelMessage } from '../validate/validate';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
+import { endpointIsFileNamed } from '../providers/endpoints';
 import type { Bench } from '../schemas/bench';
 import { ExpectedError } from '../errors';
 
@@ -223,8 +224,8 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
     for (const { slug, what } of named) {
       const m = slug === judge.slug && what === 'judge' ? judge : models.find((x) => x.slug === slug);
       if (!m?.from) continue;
-      const dflt = defaultProviderModel(slug, concurrency, env);
-      if (m.baseURL === dflt.baseURL && m.model === dflt.model && m.key.env === dflt.key.env) continue;
+      // Entries on a provider's own endpoint (or the user's OPENAI_BASE_URL) are what the name means.
+      if (!endpointIsFileNamed(m, env)) continue;
       notices.push(`${what} "${slug}" is the entry at ${displayPath(cwd, m.from.file)}:${m.from.line} (${m.model} at ${m.baseURL}), not the default provider's model of that name; pass --models-file to choose the roster explicitly`);
     }
   }
