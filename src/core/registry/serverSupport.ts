@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { NotFoundError, RegistryInputError } from './model';
+import { isLoopbackHost } from '../providers/endpoints';
 
 /** A FastAPI-style field error, as aumai-alignment's server (FastAPI) returns them in a 422's `detail`. */
 export interface FieldError {
@@ -92,9 +93,8 @@ export function tokenMatches(header: string | undefined, token: string): boolean
   return timingSafeEqual(a, b);
 }
 
-export function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+/** This machine (the one loopback test, shared with the key gate: ../providers/endpoints). */
+export const isLoopback = isLoopbackHost;
 
 /** The Host header names this machine (guards a loopback server against DNS rebinding). */
 export function hostHeaderIsLoopback(hostHeader: string | undefined): boolean {

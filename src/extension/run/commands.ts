@@ -105,7 +105,10 @@ export async function resolveOrReport(input: RunInput): Promise<ResolvedRunConfi
 /** Shows the request count (a dry run) and asks to start; "Dry run only" stops there. */
 async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: string): Promise<boolean> {
   let dry;
-  try { dry = await manager.dryRun(cfg); } catch (err) {
+  try {
+    dry = await manager.dryRun(cfg);
+    if (!dry) return false; // an endpoint was not approved: nothing was sent
+  } catch (err) {
     reportCannotRun(err, `cannot run ${label}`);
     return false;
   }
@@ -153,7 +156,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     const cfg = await resolveOrReport(input);
     if (!cfg) return;
     const label = cfg.benchFile ? `${basename(cfg.benchFile)} (${cfg.runId})` : `run ${cfg.runId}`;
-    if (!(await manager.approveEndpoints(cfg))) return;
     if (!options.skipConfirm && !(await confirmRun(manager, cfg, label))) return;
     await manager.run(cfg, label);
   }
@@ -179,7 +181,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     if (!rj) { void vscode.window.showErrorMessage(`Alignment Workbench: ${runDir} has no run.json to resume from.`); return; }
     const cfg = await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config.cwd ?? dirname(dirname(runDir)), env: runEnvironment() });
     if (!cfg) return;
-    if (!(await manager.approveEndpoints(cfg))) return;
     await manager.run(cfg, `resume ${rj.run_id}`);
   }
 
@@ -196,8 +197,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
       { label: 'Every row (re-score all)', value: 'all' as const },
     ], { title: 'Score Run: which rows?' });
     if (!rescore) return;
-    const cfg = rj ? await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config.cwd, env: runEnvironment(), judgeModel }) : undefined;
-    if (cfg && !(await manager.approveEndpoints({ ...cfg, models: [], score: 'now' }))) return;
+    // The manager resolves the judge and asks for approval of its endpoint before anything is sent.
     await manager.score(runDir, { judgeModel, rescore: rescore.value, ...(rj?.config.modelsFile ? { modelsFile: rj.config.modelsFile } : {}) });
   }
 

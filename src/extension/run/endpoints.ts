@@ -1,32 +1,25 @@
 import * as vscode from 'vscode';
-import { PROVIDER_PRESETS } from '../../core';
+import { approvedOrigins, canonicalEndpoint, checkEndpoint, endpointIsFileNamed, endpointOrigin, type ResolvedModel } from '../../core';
 
-/** Origins that need no approval: the built-in provider presets. */
-const PRESET_ORIGINS = new Set(Object.values(PROVIDER_PRESETS).map((p) => new URL(p.baseURL).origin));
-
-/** A URL reduced to what identifies where requests go: scheme, host, port and path. */
-export function canonicalEndpoint(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host.toLowerCase()}${u.pathname.replace(/\/+$/, '')}`;
-}
-
-export function isLoopbackHost(url: string): boolean {
-  const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\./.test(h);
-}
+export { canonicalEndpoint };
 
 export interface EndpointUse {
-  baseURL: string;
-  /** Who uses it, for the prompt: e.g. `model "local-qwen"` or `the judge`. */
+  model: ResolvedModel;
+  role: 'model' | 'judge';
+  /** Who uses it, for the prompt: e.g. `model "local-qwen"` or `the judge "j"`. */
   user: string;
-  /** Where it came from: `environment`, `preset` or a workspace file's name. */
+  /** Where it came from, for the prompt: a file (and line), or the workspace setting. */
   source: string;
+  /** The endpoint is the workspace's `alignmentWorkbench.baseUrl` (it stands in for OPENAI_BASE_URL). */
+  fromWorkspaceSetting?: boolean;
 }
 
 /**
  * Approvals of endpoints named by workspace files, kept in the extension's global state (not in
  * the workspace, which could forge them) and bound to the workspace and the exact URL: changing a
- * single character asks again.
+ * single character asks again. What needs asking is the core's decision (checkEndpoint,
+ * endpointIsFileNamed), the same the CLI and the run worker apply; an origin the user approved for
+ * every workspace (`awb endpoints approve`, AWB_ALLOW_ENDPOINTS) is not asked about again.
  */
 export class EndpointApprovals {
   private static readonly stateKey = 'alignmentWorkbench.approvedEndpoints';
@@ -50,39 +43,35 @@ export class EndpointApprovals {
     await this.state.update(EndpointApprovals.stateKey, [...new Set([...list, this.fingerprint(baseURL)])]);
   }
 
-  /** Whether an endpoint may be called without asking: presets and the user's own environment. */
-  static needsApproval(use: EndpointUse): boolean {
-    if (use.source === 'environment') return false;
-    if (use.source !== 'preset') return true;
-    try { return !PRESET_ORIGINS.has(new URL(use.baseURL).origin); } catch { return true; }
-  }
-
   /**
    * Asks, once per workspace and URL, before any request goes to an endpoint a workspace file
-   * named. Returns false when the user refuses (nothing is sent then). Plain http is refused
-   * except on loopback.
+   * named. Returns the URLs approved for this workspace (handed to the run worker, whose core gate
+   * checks them again), or undefined when something is refused (nothing is sent then): plain http
+   * off this machine, an `api_key_env` that is not a model key variable, or the user saying no.
    */
-  async ensureApproved(uses: EndpointUse[]): Promise<boolean> {
+  async ensureApproved(uses: EndpointUse[], env: NodeJS.ProcessEnv): Promise<string[] | undefined> {
+    const userLevel = approvedOrigins({ env });
+    const approved: string[] = [];
     for (const use of uses) {
-      if (!EndpointApprovals.needsApproval(use) || this.isApproved(use.baseURL)) continue;
-      let url: URL;
-      try { url = new URL(use.baseURL); } catch {
-        void vscode.window.showErrorMessage(`Alignment Workbench: ${use.user} has an invalid endpoint URL in ${use.source}.`);
-        return false;
+      const refused = checkEndpoint(use.model, use.role, 'none', { env });
+      if (refused) {
+        void vscode.window.showErrorMessage(`Alignment Workbench: ${use.source}: ${refused.message}. Nothing was sent.`);
+        return undefined;
       }
-      if (url.protocol !== 'https:' && !isLoopbackHost(use.baseURL)) {
-        void vscode.window.showErrorMessage(`Alignment Workbench: refusing plain-http endpoint ${canonicalEndpoint(use.baseURL)} for ${use.user}: use https (http is allowed only on this machine).`);
-        return false;
-      }
+      const baseURL = use.model.baseURL;
+      const needs = use.fromWorkspaceSetting || endpointIsFileNamed(use.model, env);
+      if (!needs) continue;
+      if (this.isApproved(baseURL) || userLevel.has(endpointOrigin(baseURL)!)) { approved.push(baseURL); continue; }
       const allow = 'Allow';
       const choice = await vscode.window.showWarningMessage(
-        `Send requests to ${canonicalEndpoint(use.baseURL)}?`,
+        `Send requests to ${canonicalEndpoint(baseURL)}?`,
         { modal: true, detail: `${use.source} in this workspace points ${use.user} at this endpoint. Prompts and, if you have set one for it, its API key will be sent there. Allow only endpoints you trust.` },
         allow,
       );
-      if (choice !== allow) return false;
-      await this.remember(use.baseURL);
+      if (choice !== allow) return undefined;
+      await this.remember(baseURL);
+      approved.push(baseURL);
     }
-    return true;
+    return approved;
   }
 }

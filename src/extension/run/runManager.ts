@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  PROVIDER_PRESETS, attackSuccessText, describeOutcome, fmtDuration, redact,
+  attackSuccessText, callsOf, describeOutcome, displayPath, fmtDuration, readRunJson, redact, resolveScoreJudge,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
 import { runInWorker, WorkerJobError } from './workerJob';
@@ -47,18 +47,16 @@ export function measuredSentence(s: Pick<RunSummary, 'measured' | 'scoreLater'>,
   return `Attack success: ${parts.join(', ')}${judged.length > max ? `, and ${judged.length - max} more (Show Log)` : ''}.`;
 }
 
-/** Where a model's endpoint came from, for the approval rule. */
-function endpointUses(cfg: ResolvedRunConfig): EndpointUse[] {
-  const envBase = process.env.OPENAI_BASE_URL?.trim().replace(/\/+$/, '');
+/** Each model a call list uses, described for the approval prompt (who, and which file or setting named it). */
+function endpointUses(calls: { model: ResolvedModel; role: 'model' | 'judge' }[], cwd: string | undefined): EndpointUse[] {
   const setting = readBaseUrlSetting();
-  const models = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
-  return models.map((m) => {
-    const preset = m.provider in PROVIDER_PRESETS ? PROVIDER_PRESETS[m.provider as keyof typeof PROVIDER_PRESETS].baseURL.replace(/\/+$/, '') : undefined;
-    const source = setting.value && m.baseURL === setting.value ? (setting.fromWorkspace ? 'the workspace setting alignmentWorkbench.baseUrl' : 'environment')
-      : m.provider === 'default' || (envBase && m.baseURL === envBase) ? 'environment'
-      : preset && m.baseURL === preset ? 'preset'
-      : cfg.modelsFile ? basename(cfg.modelsFile) : 'a workspace file';
-    return { baseURL: m.baseURL, user: m === cfg.judge ? `the judge "${m.slug}"` : `model "${m.slug}"`, source };
+  return calls.map(({ model: m, role }) => {
+    // The workspace's baseUrl setting stands in for OPENAI_BASE_URL in the run's environment, so
+    // the core would take it for the user's own: it is asked about here, whoever uses it.
+    const fromWorkspaceSetting = Boolean(setting.fromWorkspace && setting.value && m.baseURL === setting.value);
+    const source = m.from ? `${cwd ? displayPath(cwd, m.from.file) : basename(m.from.file)}:${m.from.line}`
+      : fromWorkspaceSetting ? 'the workspace setting alignmentWorkbench.baseUrl' : 'the environment';
+    return { model: m, role, user: role === 'judge' ? `the judge "${m.slug}"` : `model "${m.slug}"`, source, ...(fromWorkspaceSetting ? { fromWorkspaceSetting } : {}) };
   });
 }
 
@@ -94,20 +92,30 @@ export class RunManager implements vscode.Disposable {
     this.statusItem.show();
   }
 
-  /** Asks for approval of every endpoint a workspace file named; false means stop, nothing sent. */
-  async approveEndpoints(cfg: ResolvedRunConfig): Promise<boolean> {
-    const ok = await this.approvals.ensureApproved(endpointUses(cfg));
-    if (!ok) this.log.warn(`run ${cfg.runId}: endpoint not approved; nothing was sent`);
-    return ok;
+  /**
+   * The one gate of every editor path that may send a key (run, dry run, score): asks for approval
+   * of each endpoint a workspace file named (the core decides which), and returns the approved
+   * URLs for the worker, whose core gate checks everything again. Undefined: stop, nothing sent.
+   */
+  private async authorize(what: string, calls: { model: ResolvedModel; role: 'model' | 'judge' }[], cwd: string | undefined, env: NodeJS.ProcessEnv): Promise<string[] | undefined> {
+    const approved = await this.approvals.ensureApproved(endpointUses(calls, cwd), env);
+    if (!approved) this.log.warn(`${what}: endpoint not approved; nothing was sent`);
+    return approved;
   }
 
-  /** A dry run: validates the data and counts the requests; calls nothing, writes nothing. */
-  async dryRun(cfg: ResolvedRunConfig): Promise<RunSummary> {
-    return runInWorker<RunSummary>({ kind: 'run', cfg: { ...cfg, dryRun: true }, env: { ...runEnvironment() }, registry: localRegistryPath() }, { log: coreLogger(this.log, `[${cfg.runId}] `), keyResolver: this.keyResolver });
+  /** A dry run: validates the data and counts the requests; calls nothing, writes nothing. Undefined when an endpoint was not approved. */
+  async dryRun(cfg: ResolvedRunConfig): Promise<RunSummary | undefined> {
+    const env = runEnvironment();
+    const allowEndpoints = await this.authorize(`run ${cfg.runId}`, callsOf(cfg), cfg.cwd, env);
+    if (!allowEndpoints) return undefined;
+    return runInWorker<RunSummary>({ kind: 'run', cfg: { ...cfg, dryRun: true }, env: { ...env }, registry: localRegistryPath(), allowEndpoints }, { log: coreLogger(this.log, `[${cfg.runId}] `), keyResolver: this.keyResolver });
   }
 
-  /** Runs (or resumes) with progress; resolves when the run ends, however it ends. */
+  /** Runs (or resumes) with progress; resolves when the run ends, however it ends (undefined: not run). */
   async run(cfg: ResolvedRunConfig, label: string, options: { quiet?: boolean } = {}): Promise<RunSummary | undefined> {
+    const env = runEnvironment();
+    const allowEndpoints = await this.authorize(`run ${cfg.runId}`, callsOf(cfg), cfg.cwd, env);
+    if (!allowEndpoints) return undefined;
     const entry: ActiveRun = { label, controller: new AbortController() };
     this.active.add(entry);
     this.updateStatus();
@@ -124,7 +132,7 @@ export class RunManager implements vscode.Disposable {
           token.onCancellationRequested(() => { log.warn('cancel requested: aborting requests in flight'); entry.controller.abort(); });
           let lastPct = 0;
           let lastFire = 0;
-          return runInWorker<RunSummary>({ kind: 'run', cfg, env: { ...runEnvironment() }, registry: localRegistryPath() }, {
+          return runInWorker<RunSummary>({ kind: 'run', cfg, env: { ...env }, registry: localRegistryPath(), allowEndpoints }, {
             signal: entry.controller.signal,
             log,
             keyResolver: this.keyResolver,
@@ -154,8 +162,22 @@ export class RunManager implements vscode.Disposable {
     }
   }
 
-  /** Scores a generation-only run with a chosen judge, with progress. */
-  async score(runDir: string, options: Omit<ScoreOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env'>): Promise<void> {
+  /**
+   * Scores a generation-only run with a chosen judge, with progress. The judge is resolved as the
+   * core will resolve it (run.json's models file, else the default provider) and its endpoint
+   * approved first, whether or not the run's whole configuration still resolves.
+   */
+  async score(runDir: string, options: Omit<ScoreOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'allowEndpoints'>): Promise<void> {
+    const env = runEnvironment();
+    let allowEndpoints: string[] | undefined;
+    try {
+      const judge = await resolveScoreJudge(runDir, { ...options, env });
+      allowEndpoints = await this.authorize(`scoring ${basename(runDir)}`, [{ model: judge, role: 'judge' }], readRunJson(runDir)?.config.cwd, env);
+    } catch (err) {
+      this.reportError(err, `Score ${basename(runDir)}`);
+      return;
+    }
+    if (!allowEndpoints) return;
     const entry: ActiveRun = { label: `Score ${basename(runDir)}`, controller: new AbortController() };
     this.active.add(entry);
     this.updateStatus();
@@ -165,7 +187,7 @@ export class RunManager implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: scoring ${basename(runDir)} with ${options.judgeModel}`, cancellable: true },
         (progress, token) => {
           token.onCancellationRequested(() => entry.controller.abort());
-          return runInWorker<ScoreSummary>({ kind: 'score', runDir, options, env: { ...runEnvironment() }, registry: localRegistryPath() }, {
+          return runInWorker<ScoreSummary>({ kind: 'score', runDir, options: { ...options, allowEndpoints }, env: { ...env }, registry: localRegistryPath() }, {
             signal: entry.controller.signal, log, keyResolver: this.keyResolver,
             onProgress: (p) => { entry.progress = p; progress.report({ message: progressMessage(p) }); this.updateStatus(); },
           });

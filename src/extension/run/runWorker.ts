@@ -30,7 +30,7 @@ function main(port: NonNullable<typeof parentPort>, job: WorkerJob): void {
     post({ type: 'key', id, model });
   });
   const common = { signal: controller.signal, log, keyResolver, env: job.env, registry: job.registry, onProgress: (progress: RunProgress) => post({ type: 'progress', progress }) };
-  const work = job.kind === 'run' ? runBenchmark(job.cfg, common) : scoreRun(job.runDir, { ...job.options, ...common });
+  const work = job.kind === 'run' ? runBenchmark(job.cfg, { ...common, ...(job.allowEndpoints ? { allowEndpoints: job.allowEndpoints } : {}) }) : scoreRun(job.runDir, { ...job.options, ...common });
   // The host terminates the worker once it has the outcome (idle keep-alive sockets would keep it up).
   work.then(
     (result) => post({ type: 'done', result }),

@@ -4,7 +4,8 @@ import type { Diagnostic, LogLevel, ResolvedModel, ResolvedRunConfig, RunProgres
 
 /** What the worker does: a run (or a dry run) of a resolved config, or a scoring pass. */
 export type WorkerJob =
-  | { kind: 'run'; cfg: ResolvedRunConfig; env: Record<string, string | undefined>; registry: string }
+  // allowEndpoints: what the user approved in the editor; the worker's core gate checks again.
+  | { kind: 'run'; cfg: ResolvedRunConfig; env: Record<string, string | undefined>; registry: string; allowEndpoints?: string[] }
   | { kind: 'score'; runDir: string; options: Omit<ScoreOptions, 'signal' | 'onProgress' | 'log' | 'keyResolver' | 'env' | 'scorer' | 'fetch'>; env: Record<string, string | undefined>; registry: string };
 
 /** Extension host → worker. */
