@@ -2,7 +2,7 @@
 // + the bundled runWorker). These run the real bundle against a real OpenAI-protocol server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRunConfig, type RunInput } from '../../src/core/run/config';
 import { DataError } from '../../src/core/data/load';
@@ -152,5 +152,30 @@ test('errors cross the thread intact: a broken data line is a DataError naming t
     });
   } finally {
     cleanup();
+  }
+});
+
+test('the worker applies the key gate itself: an environment key for an endpoint a file named goes there only with the editor\'s approval', async () => {
+  const other = await startFakeOpenAI({ latencyMs: 1 });
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCases(dir, 2);
+    writeFileSync(join(dir, 'models.yaml'), `models:\n  - slug: m1\n    provider: openai\n    base_url: ${other.url}\n    concurrency: 1\n`);
+    const keyEnv = { ...env(), OPENAI_API_KEY: 'sk-ENV-KEY-0192837465', AWB_ENDPOINTS_FILE: join(dir, 'endpoints.json') };
+    const cfg = await resolveRunConfig({ cwd: dir, env: keyEnv, datasets: ['bench.cases.jsonl'], models: ['m1'], personas: ['default'], score: 'later', runId: 'gate' });
+    // A host with no stored key: the key would come from the environment.
+    const noStored = { log: memoryLogger().log, keyResolver: async () => undefined };
+    await assert.rejects(
+      runInWorker<RunSummary>({ kind: 'run', cfg, env: keyEnv, registry: join(dir, 'registry.sqlite') }, noStored, workerFile),
+      (e: WorkerJobError) => e.name === 'EndpointPolicyError' && e.known && /models\.yaml:4: .*OPENAI_API_KEY/.test(e.message),
+    );
+    assert.equal(other.requests.length, 0, 'nothing reached the endpoint the file named');
+    const s = await runInWorker<RunSummary>({ kind: 'run', cfg, env: keyEnv, registry: join(dir, 'registry.sqlite'), allowEndpoints: [other.url] }, noStored, workerFile);
+    assert.equal(s.status, 'complete');
+    assert.equal(other.requests.length, 2);
+    assert.ok(other.requests.every((r) => r.headers.authorization === 'Bearer sk-ENV-KEY-0192837465'));
+  } finally {
+    cleanup();
+    await other.close();
   }
 });
