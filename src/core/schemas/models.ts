@@ -30,7 +30,7 @@ export const ModelEntrySchema = z
     provider: z.enum(PROVIDER_NAMES).optional().describe('A provider preset. Give this or `base_url`.'),
     base_url: z.url().optional().describe('Any OpenAI-compatible endpoint; needs approval before a key is sent there.'),
     model: z.string().min(1).optional().describe("The provider's model name; defaults to the slug."),
-    api_key_env: z.string().optional().describe("Environment variable holding the key (default: the preset's)."),
+    api_key_env: z.string().optional().describe("Environment variable holding the key (default: the preset's). Only a `*_API_KEY` variable (or one listed in AWB_ALLOW_KEY_ENVS); the key goes to an endpoint other than its own provider's only after approval."),
     api_key_secret: z.string().optional().describe('Name of a key stored with "Set API Key" (SecretStorage).'),
     concurrency: z.int().min(1).describe('Requests in flight at once for this model (required).'),
     rate_limit_rps: z.number().positive().optional().describe('Requests per second for this model.'),
