@@ -2,11 +2,14 @@
 // OpenAI-compatible server: progress, cancel part-way, Resume Run, an exact run folder; Restricted
 // Mode sends nothing; an endpoint named by a workspace file needs approval, and refusing sends nothing.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
+import { cliBundle } from '../support/buildCli';
 import { withEditor, type Editor } from './harness';
 
 const CANARY = 'sk-CANARY-e2e-0123456789abcdef';
@@ -205,5 +208,44 @@ test('Set API Key stores a key for one endpoint; the run sends it only there; Sc
     assert.ok(rows.every((r) => r.judge_status === 'ok' && r.judge_model === 'judge-main'), 'every row judged by the chosen judge');
     for (const f of walk(runDir)) assert.ok(!readFileSync(f).includes(STORED), `${f} has no key`);
     assert.ok(Object.values(editor.logs(/Alignment Workbench/)).every((text) => !text.includes(STORED)), 'the output channel has no key');
+  });
+});
+
+test('Score Run asks before judging at an endpoint a run folder\'s models file names, even when the run\'s data is gone; refusing sends nothing', { timeout: 600_000 }, async (t) => {
+  const userEndpoint = await startFakeOpenAI({ latencyMs: 5 });
+  const workspaceEndpoint = await startFakeOpenAI({ latencyMs: 5 });
+  const gen = mkdtempSync(join(tmpdir(), 'awb-e2e-gen-'));
+  t.after(async () => { await userEndpoint.close(); await workspaceEndpoint.close(); rmSync(gen, { recursive: true, force: true }); });
+  // A generation-only run made with the CLI (keyless, on this machine), then copied into the workspace.
+  writeFileSync(join(gen, 'attacks.cases.jsonl'), casesFile(3));
+  writeFileSync(join(gen, 'models.yaml'), `models:\n  - slug: model-a\n    base_url: ${userEndpoint.url}\n    concurrency: 1\n`);
+  const made = spawnSync(process.execPath, [await cliBundle(), 'run', '--dataset', 'attacks.cases.jsonl', '--models', 'model-a', '--personas', 'default', '--score', 'later', '--run-id', 'gen1', '--no-registry'], {
+    cwd: gen, env: { PATH: process.env.PATH, HOME: gen, OPENAI_BASE_URL: userEndpoint.url }, encoding: 'utf8', timeout: 120_000,
+  });
+  assert.equal(made.status, 0, made.stderr);
+  const runFiles = Object.fromEntries(['run.json', 'cases.jsonl', 'partials.jsonl'].map((f) => [`results/gen1/${f}`, readFileSync(join(gen, 'results', 'gen1', f), 'utf8')]));
+  rmSync(join(gen, 'attacks.cases.jsonl')); // the run's data is gone: its configuration no longer resolves
+  const ws = { ...runFiles, 'judges.yaml': `models:\n  - slug: judge-x\n    provider: openai\n    base_url: ${workspaceEndpoint.url}\n    model: judge-main\n    concurrency: 1\n` };
+  await withEditor(t, { workspace: ws, env: { OPENAI_BASE_URL: userEndpoint.url, OPENAI_API_KEY: CANARY, AWB_ENDPOINTS_FILE: join(gen, 'no-approvals.json') } }, async (editor) => {
+    // The run folder points the judge's roster at the workspace's judges.yaml.
+    const runJson = join(editor.workspace, 'results', 'gen1', 'run.json');
+    const rj = JSON.parse(readFileSync(runJson, 'utf8'));
+    rj.config.modelsFile = join(editor.workspace, 'judges.yaml');
+    writeFileSync(runJson, JSON.stringify(rj, null, 2));
+    userEndpoint.reset();
+    await editor.waitForActivation();
+    await editor.runCommand('Alignment Workbench: Score Run');
+    await pickQuickInput(editor, 'gen1');
+    await typeQuickInput(editor, 'judge-x', 'judge model');
+    await pickQuickInput(editor, 'Rows not scored yet');
+    const dialog = editor.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await dialog.innerText(), new RegExp(`Send requests to ${workspaceEndpoint.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(await dialog.innerText(), /judges\.yaml:2/);
+    await editor.screenshot('score-approval');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(workspaceEndpoint.requests.length, 0, 'nothing was sent to the endpoint the run folder named');
+    assert.equal(userEndpoint.requests.length, 0);
   });
 });
