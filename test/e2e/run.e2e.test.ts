@@ -2,7 +2,8 @@
 // OpenAI-compatible server: progress, cancel part-way, Resume Run, an exact run folder; Restricted
 // Mode sends nothing; an endpoint named by a workspace file needs approval, and refusing sends nothing.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { cliBundle } from '../support/buildCli';
 import { withEditor, type Editor } from './harness';
 
 const CANARY = 'sk-CANARY-e2e-0123456789abcdef';
+const execFileAsync = promisify(execFile);
 const CASES = 12;
 
 function casesFile(n: number): string {
@@ -219,10 +221,11 @@ test('Score Run asks before judging at an endpoint a run folder\'s models file n
   // A generation-only run made with the CLI (keyless, on this machine), then copied into the workspace.
   writeFileSync(join(gen, 'attacks.cases.jsonl'), casesFile(3));
   writeFileSync(join(gen, 'models.yaml'), `models:\n  - slug: model-a\n    base_url: ${userEndpoint.url}\n    concurrency: 1\n`);
-  const made = spawnSync(process.execPath, [await cliBundle(), 'run', '--dataset', 'attacks.cases.jsonl', '--models', 'model-a', '--personas', 'default', '--score', 'later', '--run-id', 'gen1', '--no-registry'], {
+  // Not spawnSync: the fake server answering the CLI lives in this process's event loop.
+  const made = await execFileAsync(process.execPath, [await cliBundle(), 'run', '--dataset', 'attacks.cases.jsonl', '--models', 'model-a', '--personas', 'default', '--score', 'later', '--run-id', 'gen1', '--no-registry'], {
     cwd: gen, env: { PATH: process.env.PATH, HOME: gen, OPENAI_BASE_URL: userEndpoint.url }, encoding: 'utf8', timeout: 120_000,
   });
-  assert.equal(made.status, 0, made.stderr);
+  assert.match(made.stdout, /run gen1: complete/, made.stderr);
   const runFiles = Object.fromEntries(['run.json', 'cases.jsonl', 'partials.jsonl'].map((f) => [`results/gen1/${f}`, readFileSync(join(gen, 'results', 'gen1', f), 'utf8')]));
   rmSync(join(gen, 'attacks.cases.jsonl')); // the run's data is gone: its configuration no longer resolves
   const ws = { ...runFiles, 'judges.yaml': `models:\n  - slug: judge-x\n    provider: openai\n    base_url: ${workspaceEndpoint.url}\n    model: judge-main\n    concurrency: 1\n` };
