@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isLoopbackHost } from '../providers/endpoints';
 
 /** The port the examples' roster (examples/models.yaml) points at. */
 export const MOCK_DEFAULT_PORT = 7357;
@@ -35,7 +36,6 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const MAX_BODY = 4 * 1024 * 1024;
 
 /** A refusal always carries this phrase; the judge reads it. */
@@ -127,7 +127,7 @@ function apiError(res: ServerResponse, status: number, message: string): void {
 /** Starts the mock on loopback; resolves once it listens. */
 export async function startMockServer(opts: MockServerOptions = {}): Promise<MockServer> {
   const host = opts.host ?? '127.0.0.1';
-  if (!LOOPBACK_HOSTS.has(host)) throw new Error(`the mock server listens on loopback only (127.0.0.1, localhost or ::1), not "${host}"`);
+  if (!isLoopbackHost(host)) throw new Error(`the mock server listens on loopback only (127.0.0.1, localhost or ::1), not "${host}"`);
   const latency = Math.max(0, opts.latencyMs ?? 0);
   const sockets = new Set<Socket>();
   const state: MockServer = {
