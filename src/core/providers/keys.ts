@@ -6,6 +6,8 @@ export interface AuthorizedKeys {
   keys: Map<string, string | undefined>;
   /** `slug (set VAR)` for each non-loopback model without a key. */
   missing: string[];
+  /** The same models as `slug (VAR)`, as the dry run notes them. */
+  missingShort: string[];
 }
 
 export interface AuthorizeOptions extends EndpointPolicy {
@@ -24,6 +26,7 @@ export async function authorizeKeys(calls: { model: ResolvedModel; role: 'model'
   const approved = approvedOrigins(o);
   const keys = new Map<string, string | undefined>();
   const missing: string[] = [];
+  const missingShort: string[] = [];
   const problems: EndpointProblem[] = [];
   for (const { model: m, role } of calls) {
     if (keys.has(m.slug)) continue;
@@ -34,8 +37,11 @@ export async function authorizeKeys(calls: { model: ResolvedModel; role: 'model'
     const problem = key ? checkEndpoint(m, role, from, o, approved) : undefined;
     if (problem) { problems.push(problem); keys.set(m.slug, undefined); continue; }
     keys.set(m.slug, key);
-    if (!key && !isLoopbackUrl(m.baseURL)) missing.push(`${m.slug} (set ${m.key.env ?? 'its key'}${m.key.secret ? ` or store the secret "${m.key.secret}"` : ''})`);
+    if (!key && !isLoopbackUrl(m.baseURL)) {
+      missing.push(`${m.slug} (set ${m.key.env ?? 'its key'}${m.key.secret ? ` or store the secret "${m.key.secret}"` : ''})`);
+      missingShort.push(`${m.slug} (${m.key.env ?? 'no key source'})`);
+    }
   }
   if (problems.length) throw new EndpointPolicyError(policyMessage(problems, o.showPath), problems);
-  return { keys, missing };
+  return { keys, missing, missingShort };
 }

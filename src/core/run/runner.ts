@@ -88,7 +88,7 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   for (const n of cfg.notices ?? []) opts.log?.warn(n);
   // Where keys go is decided before anything else (a refusal leaves no folder and sends nothing).
   const authorized = await authorizeKeys(callsOf(cfg), { env, keyResolver: opts.keyResolver, ...(opts.allowEndpoints ? { allowEndpoints: opts.allowEndpoints } : {}), ...(opts.allowKeyEnvs ? { allowKeyEnvs: opts.allowKeyEnvs } : {}), showPath: (f) => displayPath(cfg.cwd, f) });
-  if (cfg.dryRun) return dryRunSummary(cfg, scorer, authorized.missing, opts.log ?? noopLogger);
+  if (cfg.dryRun) return dryRunSummary(cfg, scorer, authorized.missingShort, opts.log ?? noopLogger);
 
   const existed = existsSync(cfg.runDir);
   mkdirSync(cfg.runDir, { recursive: true });
