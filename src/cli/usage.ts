@@ -18,3 +18,16 @@ export interface CliIO {
 
 /** A subcommand: gets its own argv (after the command name) and returns the exit code. */
 export type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+/** Serves until Ctrl+C or SIGTERM, then closes the server (a close that fails still ends the wait). */
+export function serveUntilStopped(server: { close(): Promise<unknown> }): Promise<void> {
+  return new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(() => resolveStop(), () => resolveStop());
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

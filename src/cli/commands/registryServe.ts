@@ -1,5 +1,5 @@
 import { isRegistryUrl } from '../../core/registry';
-import { UsageError, UserError } from '../usage';
+import { UsageError, UserError, serveUntilStopped } from '../usage';
 import { parseSub, type RegistrySubcommand } from './registryArgs';
 
 export const SERVE_HELP = `Usage: awb registry serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]... [--registry PATH]
@@ -40,14 +40,6 @@ export const registryServe: RegistrySubcommand = async (argv, ctx) => {
   }
   ctx.io.err(`Serving ${ctx.location} at ${server.url} (API docs: ${server.url}/openapi.json). Ctrl+C to stop.`);
   if (ctx.format === 'json') ctx.io.out(JSON.stringify({ url: server.url, registry: ctx.location }));
-  await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(() => resolveStop(), () => resolveStop());
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await serveUntilStopped(server);
   return 0;
 };

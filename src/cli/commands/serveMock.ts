@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MOCK_DEFAULT_PORT, MOCK_MODELS, startMockServer, type MockServer } from '../../core/mock/server';
-import { UsageError, UserError, type Command } from '../usage';
+import { UsageError, UserError, serveUntilStopped, type Command } from '../usage';
 
 export const SERVE_MOCK_HELP = `Usage: awb serve-mock [--port ${MOCK_DEFAULT_PORT}] [--latency-ms 0] [--verbose]
 
@@ -48,15 +48,7 @@ export const serveMockCommand: Command = async (argv, io) => {
   // stdout: the URL alone, for scripts; stderr: what to do with it.
   io.out(`OPENAI_BASE_URL=${server.url}`);
   io.err(`Mock OpenAI-compatible server at ${server.url} (canned answers, no key needed). Models: ${Object.keys(MOCK_MODELS).join(', ')}. Ctrl+C to stop.`);
-  await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      void server.close().then(() => resolveStop(), () => resolveStop());
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await serveUntilStopped(server);
   io.err(`Stopped after ${server.requests} requests.`);
   return 0;
 };

@@ -1,18 +1,9 @@
 // The Compare Runs webview's HTML document (no vscode import, so a test can parse it).
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+import { escapeAttr, webviewCsp } from '../webviewCsp';
 
 /** The shell: a CSP allowing only our nonce'd bundle and the extension's styles; data arrives by message. */
 export function renderCompareHtml(o: { cspSource: string; nonce: string; scriptUri: string; styleUris: string[] }): string {
-  const csp = [
-    "default-src 'none'",
-    `img-src ${o.cspSource}`,
-    `style-src ${o.cspSource}`,
-    `font-src ${o.cspSource}`,
-    `script-src 'nonce-${o.nonce}'`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-src 'none'",
-  ].join('; ');
+  const csp = webviewCsp({ cspSource: o.cspSource, nonce: o.nonce });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

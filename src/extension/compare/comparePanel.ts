@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { CompareDataError, headline } from '../../core/compare';
 import { runTime } from '../../core/results/runs';
 import { parseCompareWebviewMessage, type CompareHostMessage } from '../../shared/compare';
-import { makeNonce } from '../results/panel/html';
+import { makeNonce } from '../webviewCsp';
 import { ResultsPanel } from '../results/panel/resultsPanel';
 import { RunItem, findRuns, runCounts } from '../results/runsTree';
 import { CompareSession } from './compareData';

@@ -1,12 +1,7 @@
 // The results webview's HTML document. No vscode import, so tests parse it with jsdom.
-import { randomBytes } from 'node:crypto';
+import { escapeAttr, webviewCsp } from '../../webviewCsp';
 
-/** A fresh CSP nonce: 128 random bits from the OS CSPRNG (never Math.random). */
-export function makeNonce(): string {
-  return randomBytes(16).toString('base64');
-}
-
-const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export { makeNonce } from '../../webviewCsp';
 
 /**
  * The results panel's webview options, as plain data (the panel turns folders into Uris): scripts
@@ -42,16 +37,7 @@ export interface ResultsHtmlOptions {
  * later by message and is inserted as text.
  */
 export function renderResultsHtml(o: ResultsHtmlOptions): string {
-  const csp = [
-    "default-src 'none'",
-    `img-src ${o.cspSource}`,
-    `style-src ${o.cspSource} 'nonce-${o.nonce}'`,
-    `font-src ${o.cspSource}`,
-    `script-src 'nonce-${o.nonce}'`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-src 'none'",
-  ].join('; ');
+  const csp = webviewCsp({ cspSource: o.cspSource, nonce: o.nonce, styleNonce: true });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
