@@ -37,7 +37,14 @@ const search: RegistrySubcommand = async (argv, ctx) => {
     query, category: values.category, min_quality: parseQuality(values['min-quality']), sort: values.sort as SortKey, ...(limit ? { limit } : {}),
   });
   if (ctx.format === 'json') { ctx.io.out(JSON.stringify(results.map(wireListing), null, 2)); return 0; }
-  if (results.length === 0) { ctx.io.out('No datasets found matching your criteria.'); return 0; }
+  if (results.length === 0) {
+    ctx.io.out('No datasets found matching your criteria.');
+    // An empty registry, not a search that matched nothing: say how to fill it.
+    if ((await ctx.open().search({ limit: 1 })).length === 0) {
+      ctx.io.err(`The registry ${ctx.location} has no datasets yet. Register a dataset card with: awb registry register --config FILE.dataset.yaml`);
+    }
+    return 0;
+  }
   for (const l of results) ctx.io.out(listingLine(l));
   return 0;
 };
