@@ -179,3 +179,28 @@ test('the worker applies the key gate itself: an environment key for an endpoint
     await other.close();
   }
 });
+
+test('Compare Runs computes in the worker: the same comparison as in-process, and a bad folder is a known error', async () => {
+  const { compareSides, headline, loadRunSide } = await import('../../src/core/compare');
+  const { compareData } = await import('../../src/extension/compare/compareData');
+  const { dir, cleanup } = tempDir();
+  try {
+    writeCases(dir, 5);
+    server.reset();
+    for (const runId of ['cb', 'cn']) {
+      const cfg = await config(dir, { runId, models: ['m1', 'm2'] });
+      await runInWorker<RunSummary>({ kind: 'run', cfg, env: env(), registry: join(dir, 'registry.sqlite') }, hooks().hooks, workerFile);
+    }
+    const [baseDir, newDir] = [join(dir, 'results', 'cb'), join(dir, 'results', 'cn')];
+    const viaWorker = await runInWorker<unknown>({ kind: 'compare', baseDir, newDir, labels: ['base', 'new'] }, hooks().hooks, workerFile);
+    const c = compareSides(loadRunSide(baseDir, 'base'), loadRunSide(newDir, 'new'));
+    assert.deepEqual(viaWorker, { ...compareData(c), headline: headline(c) });
+    assert.equal((viaWorker as { groups: unknown[] }).groups.length, 3, 'two model × persona groups and the total');
+    await assert.rejects(
+      runInWorker({ kind: 'compare', baseDir, newDir: join(dir, 'results', 'missing'), labels: ['base', 'new'] }, hooks().hooks, workerFile),
+      (err: unknown) => err instanceof WorkerJobError && err.known,
+    );
+  } finally {
+    cleanup();
+  }
+});

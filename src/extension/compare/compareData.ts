@@ -1,7 +1,7 @@
 // The Compare Runs panel's data, without vscode: the comparison (core) as the webview's payload,
 // and both sides of one key read back from the two runs' partials.jsonl.
 import { join } from 'node:path';
-import { compareSides, loadRunSide, stateText, type Comparison } from '../../core/compare';
+import { stateText, type Comparison } from '../../core/compare';
 import { PartialsReader } from '../../core/results/reader';
 import { rowIsDone } from '../../core/run/partials';
 import type { ResultRow } from '../../core/run/row';
@@ -37,19 +37,13 @@ function detail(r: ResultRow | undefined): SideDetail | null {
   };
 }
 
-/** Two run folders compared, with lazy readers for the case detail. */
+/** Two run folders compared (in the run worker), with lazy readers for the case detail. */
 export class CompareSession {
-  readonly comparison: Comparison;
   private readonly keys: Set<string>;
   private readers: Promise<[PartialsReader, PartialsReader]> | undefined;
 
-  constructor(readonly baseDir: string, readonly newDir: string, labels: [string, string] = [baseDir, newDir]) {
-    this.comparison = compareSides(loadRunSide(baseDir, labels[0]), loadRunSide(newDir, labels[1]));
-    this.keys = new Set(this.comparison.changes.map((x) => x.key));
-  }
-
-  data(headline: string): CompareData {
-    return { ...compareData(this.comparison), headline };
+  constructor(readonly baseDir: string, readonly newDir: string, readonly data: CompareData) {
+    this.keys = new Set(data.changes.map((x) => x.key));
   }
 
   /** Both rows of a listed key (null: that side has none); undefined for a key not listed. */

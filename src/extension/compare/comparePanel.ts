@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { CompareDataError, headline } from '../../core/compare';
 import { runTime } from '../../core/results/runs';
-import { parseCompareWebviewMessage, type CompareHostMessage } from '../../shared/compare';
+import { parseCompareWebviewMessage, type CompareData, type CompareHostMessage } from '../../shared/compare';
+import { runInWorker, WorkerJobError } from '../run/workerJob';
 import { makeNonce } from '../webviewCsp';
 import { ResultsPanel } from '../results/panel/resultsPanel';
 import { RunItem, findRuns, runCounts } from '../results/runsTree';
@@ -22,7 +22,7 @@ export class ComparePanel {
     panel.webview.onDidReceiveMessage(async (raw: unknown) => {
       const m = parseCompareWebviewMessage(raw);
       if (!m) return;
-      if (m.type === 'ready') post({ type: 'compare', data: session.data(headline(session.comparison)) });
+      if (m.type === 'ready') post({ type: 'compare', data: session.data });
       else {
         try {
           const d = await session.detail(m.key);
@@ -35,14 +35,22 @@ export class ComparePanel {
     });
   }
 
-  static open(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, baseDir: string, newDir: string): void {
-    let session: CompareSession;
+  /** Compares in the run worker (seconds on 100k-row runs), then opens the tab; the editor stays responsive. */
+  static async open(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, baseDir: string, newDir: string): Promise<void> {
+    const labels: [string, string] = [vscode.workspace.asRelativePath(baseDir), vscode.workspace.asRelativePath(newDir)];
+    let data: CompareData;
     try {
-      session = new CompareSession(baseDir, newDir, [vscode.workspace.asRelativePath(baseDir), vscode.workspace.asRelativePath(newDir)]);
+      data = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Alignment Workbench: comparing ${basename(newDir)} with ${basename(baseDir)}…` },
+        () => runInWorker<CompareData>({ kind: 'compare', baseDir, newDir, labels }, { log, keyResolver: async () => undefined }),
+      );
     } catch (err) {
-      void vscode.window.showErrorMessage(`Alignment Workbench: ${err instanceof CompareDataError ? err.message : String(err)}`);
+      const known = err instanceof WorkerJobError && err.known;
+      if (!known) log.error(`compare: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Alignment Workbench: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
+    const session = new CompareSession(baseDir, newDir, data);
     const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, `Compare: ${basename(baseDir)} → ${basename(newDir)}`, vscode.ViewColumn.Active, {
       enableScripts: true,
       enableCommandUris: false,
@@ -58,7 +66,7 @@ export class ComparePanel {
       styleUris: [uri('media', 'results.css'), uri('media', 'compare.css')],
     });
     new ComparePanel(panel, session, log);
-    log.info(`compare: ${baseDir} → ${newDir}: ${headline(session.comparison)}`);
+    log.info(`compare: ${baseDir} → ${newDir}: ${data.headline}`);
   }
 }
 
@@ -86,6 +94,6 @@ export function registerCompareFeatures(context: vscode.ExtensionContext, log: v
     if (!newDir) return;
     const baseDir = await pickRun(`Compare Runs: ${basename(newDir)} against…`, 'Pick the baseline run (base)', newDir);
     if (!baseDir) return;
-    ComparePanel.open(context, log, baseDir, newDir);
+    await ComparePanel.open(context, log, baseDir, newDir);
   }));
 }

@@ -6,10 +6,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   DataError, runBenchmark, scoreRun,
   type Logger, type ResolvedModel, type RunProgress } from '../../core';
+import { compareSides, headline, loadRunSide } from '../../core/compare';
+import { compareData } from '../compare/compareData';
 import type { FromWorker, ToWorker, WorkerError, WorkerJob } from './workerProtocol';
 
 function main(port: NonNullable<typeof parentPort>, job: WorkerJob): void {
   const post = (m: FromWorker) => port.postMessage(m);
+  if (job.kind === 'compare') {
+    try {
+      const c = compareSides(loadRunSide(job.baseDir, job.labels[0]), loadRunSide(job.newDir, job.labels[1]));
+      post({ type: 'done', result: { ...compareData(c), headline: headline(c) } });
+    } catch (err) {
+      post({ type: 'error', error: toWorkerError(err) });
+    }
+    return;
+  }
   const controller = new AbortController();
   const pendingKeys = new Map<number, (key: string | undefined) => void>();
   let nextKeyId = 0;
