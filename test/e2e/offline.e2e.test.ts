@@ -72,7 +72,7 @@ test("the README's offline path: serve-mock, awb run local.bench.yaml, npm start
   cpSync(join(REPO_ROOT, 'examples'), examples, { recursive: true, filter: (src) => !/[\\/]results([\\/]|$)/.test(src.slice(join(REPO_ROOT, 'examples').length)) });
   const run = spawnSync(process.execPath, [cli, 'run', 'local.bench.yaml'], { cwd: examples, env, encoding: 'utf8', timeout: 300_000 });
   assert.equal(run.status, 0, run.stderr + run.stdout);
-  assert.match(run.stdout, /complete — 90\/90 done, 0 errors, 0 judge errors/);
+  assert.match(run.stdout, /complete — 90\/90 done, 0 generation errors, 0 judge errors/);
   const [cliRunId] = readdirSync(join(examples, 'results'));
   assert.ok(cliRunId);
 
@@ -174,7 +174,7 @@ test('`npm run demo` (start.mjs --demo): the mock, a run of local.bench.yaml, th
     await new Promise((r) => setTimeout(r, 250));
   }
   assert.ok(url, `the demo printed the URL to open:\n${out}`);
-  assert.match(out, /complete — 90\/90 done, 0 errors, 0 judge errors/);
+  assert.match(out, /complete — 90\/90 done, 0 generation errors, 0 judge errors/);
   assert.doesNotMatch(out, /ECONNREFUSED|\[ManagementConnection\]|\n\s*\n\s*\n/, 'no code-server noise, no runs of blank lines');
 
   const req = createRequire(join(REPO_ROOT, 'package.json'));
