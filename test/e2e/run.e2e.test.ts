@@ -42,7 +42,17 @@ async function pickQuickInput(editor: Editor, text: string | RegExp): Promise<vo
   await widget.waitFor({ state: 'visible', timeout: 60_000 });
   const row = widget.locator('.monaco-list-row', { hasText: text }).first();
   await row.waitFor({ state: 'visible', timeout: 60_000 });
-  await row.click();
+  try {
+    await row.click({ timeout: 15_000 });
+  } catch (err) {
+    // Seen once in CI: the row visible and focused, yet the click never landed. Pick it with the keyboard.
+    console.log(`[e2e] quick pick: clicking ${String(text)} failed (${String(err).split('\n')[0]}); picking it with the keyboard`);
+    const index = Number(await row.getAttribute('data-index'));
+    await widget.locator('input').first().focus();
+    await editor.page.keyboard.press('Home');
+    for (let i = 0; i < index; i++) await editor.page.keyboard.press('ArrowDown');
+    await editor.page.keyboard.press('Enter');
+  }
 }
 
 function walk(dir: string): string[] {
