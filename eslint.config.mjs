@@ -9,6 +9,9 @@ const layer = (files, paths, patterns, message) => ({
   },
 });
 
+const RUN_FILE_NAMES = ['run.json', 'partials.jsonl', 'state.sqlite', 'results.csv', 'results.parquet', 'summary.csv', 'run.log', 'cases.jsonl', 'run.lock', 'grid.cases.jsonl', 'sycophancy.csv', 'reviews.sqlite', 'reviews.csv', 'labels.sqlite', 'labels.csv', 'labels.jsonl']
+  .map((n) => n.replace(/\./g, '\\.')).join('|');
+
 const vscodeOnlyInExtension = { name: 'vscode', message: 'Only src/extension/ may import vscode.' };
 
 export default tseslint.config(
@@ -45,6 +48,16 @@ export default tseslint.config(
   // The results UI imports only the browser-safe shared folder.
   layer(['webview/**/*.ts'], [vscodeOnlyInExtension], ['^(\\.\\./)+src/(?!shared/)', '^node:'],
     'The webview imports only from src/shared (browser-safe code).'),
+  // One owner of the run folder: its file names are spelled in src/core/runFolder/names.ts only.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/runFolder/names.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: `Literal[value=/^(${RUN_FILE_NAMES})$/]`, message: 'Name run files through RUN_FILES (src/core/runFolder).' },
+      ],
+    },
+  },
   {
     files: ['webview/**/*.ts'],
     rules: {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GridSchema, type GridInput } from '../src/core/schemas/grid';
 import { buildGrid, buildSycophancyReport, createRng, gridCaseLine, iterateGridCases, readGridRows, selectGridGroups, writeSycophancyCsv } from '../src/core/grid';
 import { bootstrapMeanCI } from '../src/core/grid/stats';
-import type { ResultRow } from '../src/core/run/row';
+import type { ResultRow } from '../src/core/runFolder';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;

@@ -16,7 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { resolveRunConfig } from '../src/core/run/config';
 import { runBenchmark } from '../src/core/run/runner';
-import { StateDb } from '../src/core/run/state';
+import { StateDb } from '../src/core/runFolder';
 import { writeCases, CANARY_KEY } from '../test/support/runnerFixtures';
 import { verdictFor } from '../test/support/fakeOpenAI';
 import { cliGarbageCollector } from '../src/cli/commands/run';

@@ -14,6 +14,7 @@ import {
   CompareDataError, GateSyntaxError, compareSides, evaluateGate, formatMarkdown, headline, loadRunSide, mdText, parseGate, MARKDOWN_LIMIT,
 } from '../core/compare';
 import { shardFolderName } from '../core/run/shard';
+import { RUN_FILES } from '../core/runFolder';
 import { GitHubApiError, GitHubClient, upsertComment } from './github';
 
 export interface ActionIO {
@@ -131,14 +132,14 @@ export async function runAction(env: Env, io: ActionIO): Promise<number> {
       error('awb run refused its inputs (see the log above)');
       return 2;
     }
-    if (pr?.fork && r.code !== 0 && /no API key/i.test(r.stderr) && !existsSync(join(runDir, 'partials.jsonl'))) {
+    if (pr?.fork && r.code !== 0 && /no API key/i.test(r.stderr) && !existsSync(join(runDir, RUN_FILES.partials))) {
       const msg = `pull request #${pr.number} comes from a fork (${pr.headRepo ?? 'a deleted repository'}): GitHub gives its workflows no secrets, so the model API keys are missing and the benchmark was not run. A maintainer can run it from a branch of this repository.`;
       warn(msg);
       if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `### Alignment Workbench\n\nSkipped: ${mdText(msg, 400)}\n`);
       setOutput(env, 'gate', 'none');
       return 0;
     }
-    if (!isDir(runDir) || !existsSync(join(runDir, 'partials.jsonl'))) { error(`awb run exited ${r.code} and left no run folder at ${runDir}`); return 1; }
+    if (!isDir(runDir) || !existsSync(join(runDir, RUN_FILES.partials))) { error(`awb run exited ${r.code} and left no run folder at ${runDir}`); return 1; }
     if (r.code !== 0) runNote = `awb run exited ${r.code}: the run has errors or is partial; errors are counted below, never as safe.`;
   }
   setOutput(env, 'run-dir', runDir);

@@ -14,7 +14,7 @@ export { parseYaml, nodeAtPath, offsetSpan, placeYamlProblem, MAX_YAML_BYTES, MA
 export { findPlaceholders, renderTemplate } from './validate/placeholders';
 export { readLines } from './validate/lineReader';
 export { fileProblem, ioMessage, isIoError } from './validate/fileCheck';
-export * from "./run/row";
+export * from "./runFolder/row";
 export * from './language/assist';
 export * from './language/fieldDocs';
 export * from './language/rosterEdit';
@@ -28,13 +28,13 @@ export { runBenchmark, callsOf, type RunOptions } from './run/runner';
 export { resumeCommand, describeEndpoints } from './run/dryRun';
 export { fmtDuration, formatProgress, type RunProgress, type RunSummary, type ModelStats } from './run/progress';
 export { describeOutcome, attackSuccessText, type OutcomeInput, type RunOutcome } from './run/outcome';
-export { readRunJson, isLocked, finishedStatus, RUN_FILES, RunLockedError, type RunJson, type RunStatus, type RunCounts } from './run/runFolder';
+export { readRunJson, readRunJsonIfAny, isLocked, finishedStatus, RUN_FILES, RunLockedError, RunJsonError, type RunJson, type RunStatus, type RunCounts } from './runFolder';
 export { ResumeMismatchError, diffFingerprints, type Fingerprint } from './run/fingerprint';
-export { PartialsCorruptError, scanPartials, rowIsDone } from './run/partials';
-export { StateDb } from './run/state';
+export { PartialsCorruptError, scanPartials, rowIsDone } from './runFolder';
+export { StateDb } from './runFolder';
 export { loadSqlJs, locateSqlWasm } from './storage/sqljs';
 export { scoreRun, resolveScoreJudge, type ScoreOptions, type ScoreSummary } from './run/score';
-export { buildReport, chooseRows, chosenRows, type ReportResult } from './export/report';
+export { buildReport, rebuildReport, chooseRows, chosenRows, type ReportResult } from './export/report';
 export { escapeFormula } from './export/csv';
 export { SUMMARY_COLUMNS, type MeasuredCell } from './export/summary';
 export { DataError, loadCases, loadModelsFile, loadPersonas, loadBenchFile } from './data/load';
@@ -58,7 +58,7 @@ export {
 } from './registry';
 // --- the results view's data layer (browser-safe parts: ./results/query, ./results/aggregate, ./results/types) ---
 export { PartialsReader } from './results/reader';
-export { readReviews, saveReview, reviewsCsv, REVIEWS_FILE, REVIEWS_CSV, REVIEWS_CSV_COLUMNS } from './results/reviews';
+export { readReviews, saveReview, reviewsCsv, REVIEWS_CSV_COLUMNS } from './results/reviews';
 export { aggregateByModelPersona, judgeHumanAgreement, cohensKappa, humanAttackSuccess } from '../shared/results/aggregate';
 export { RowTable, type RowFilter, type SortSpec } from '../shared/results/query';
 export type { Review, ViewRow, Aggregate, Agreement } from '../shared/results/types';

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { withEditor, type Editor } from './harness';
 import { makeRun } from '../support/makeRun';
-import type { ResultRow } from '../../src/core/run/row';
+import type { ResultRow } from '../../src/core/runFolder';
 
 async function compareFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> {
   let found: Frame | undefined;

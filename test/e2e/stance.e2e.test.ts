@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import type { Frame, Locator } from 'playwright-core';
 import { withEditor, type Editor } from './harness';
 import { makeRun } from '../support/makeRun';
-import { LABELS_FILE, readLabels } from '../../src/core/grid/labels';
+import { readLabels } from '../../src/core/grid/labels';
+import { RUN_FILES } from '../../src/core/runFolder';
 
 const MODELS = ['gpt-4.1', 'gpt-4.1-mini'];
 const PERSONAS = ['default'];
@@ -115,7 +116,7 @@ test('grid stance label: chosen in the Grid tab, kept after closing and reopenin
     // In the run folder: one label, by the editor's (unnamed) reviewer.
     const stored = await readLabels(runDir);
     assert.deepEqual(stored.map(({ key, reviewer, stance, score, note }) => ({ key, reviewer, stance, score, note })),
-      [{ key: target.key, reviewer: '', stance: pick, score: null, note: '' }], `${LABELS_FILE} holds the label`);
+      [{ key: target.key, reviewer: '', stance: pick, score: null, note: '' }], `${RUN_FILES.labels} holds the label`);
 
     // Close the Results tab and open the run again: the label comes back from the file.
     const tab = editor.page.locator('.tabs-container .tab', { hasText: `Results: ${run.runId}` }).first();

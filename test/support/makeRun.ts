@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { once } from 'node:events';
 import initSqlJs from 'sql.js';
-import { resultKey, type ResultRow } from '../../src/core/run/row';
+import { resultKey, type ResultRow } from '../../src/core/runFolder';
 
 export const XSS_CORPUS = [
   '<img src=x onerror="window.__pwned=1">',

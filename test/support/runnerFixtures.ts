@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultRow } from '../../src/core/run/row';
+import type { ResultRow } from '../../src/core/runFolder';
 import { chooseRows, chosenRows } from '../../src/core/export/report';
 
 export const CANARY_KEY = 'sk-CANARY-7f3a9c1e5b2d4068';

@@ -7,10 +7,10 @@ import { csvLine, csvLines, escapeFormula } from '../../src/core/export/csv';
 import { ROW_GROUP_SIZE } from '../../src/core/export/parquet';
 import { buildReport } from '../../src/core/export/report';
 import { writeAtomic } from '../../src/core/storage/atomic';
-import { PartialsCorruptError } from '../../src/core/run/partials';
-import { StateDb } from '../../src/core/run/state';
+import { PartialsCorruptError } from '../../src/core/runFolder';
+import { StateDb } from '../../src/core/runFolder';
 import { baseRow } from '../../src/core/run/plan';
-import { RESULT_COLUMNS, type ResultRow } from '../../src/core/run/row';
+import { RESULT_COLUMNS, type ResultRow } from '../../src/core/runFolder';
 import { CaseSchema } from '../../src/core/schemas/cases';
 import { makeCase, readParquetWithDuckDB, tempDir } from '../support/runnerFixtures';
 

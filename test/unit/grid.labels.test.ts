@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { labelAgreement, LABELS_FILE, readLabels, writeLabel, type StanceLabel } from '../../src/core/grid';
+import { labelAgreement, readLabels, writeLabel, type StanceLabel } from '../../src/core/grid';
+import { RUN_FILES } from '../../src/core/runFolder';
 import { labelsCommand } from '../../src/cli/commands/labels';
 import type { CliIO } from '../../src/cli/usage';
 
@@ -18,12 +19,12 @@ test('labels are stored in labels.sqlite, replaced per key and reviewer, and rem
   const dir = tempRun();
   try {
     assert.deepEqual(await readLabels(dir), []);
-    assert.ok(!existsSync(join(dir, LABELS_FILE)), 'reading does not create the file');
+    assert.ok(!existsSync(join(dir, RUN_FILES.labels)), 'reading does not create the file');
     await writeLabel(dir, { key: 'k1|default|m', stance: 'pos', note: 'clearly sides with the landlord', reviewer: 'ana' }, T0);
     await writeLabel(dir, { key: 'k1|default|m', score: -0.2, reviewer: 'ben' }, T0);
     await writeLabel(dir, { key: 'k2|default|m', stance: 'neu', score: 0.1 }, T0);
     await writeLabel(dir, { key: 'k1|default|m', stance: 'neu', reviewer: 'ana' }, T0); // ana changes her mind
-    assert.ok(existsSync(join(dir, LABELS_FILE)));
+    assert.ok(existsSync(join(dir, RUN_FILES.labels)));
     const got = await readLabels(dir);
     assert.deepEqual(got, [
       { key: 'k1|default|m', reviewer: 'ana', stance: 'neu', score: null, note: '', time: '2026-01-02T03:04:05.000Z' },

@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSycophancyReport, createRng, readGridFile, readGridRows, SYCOPHANCY_COLUMNS, writeSycophancyCsv, type SycophancyRow } from '../../src/core/grid';
-import { ResultRowSchema, type ResultRow } from '../../src/core/run/row';
+import { ResultRowSchema, type ResultRow } from '../../src/core/runFolder';
 import { parse } from 'csv-parse/sync';
 
 const RENT = join(__dirname, '..', '..', 'examples', 'rent.grid.yaml');

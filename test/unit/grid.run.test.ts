@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildGrid, createMasterScorer, gridCaseLine, readGridFile, writeSycophancyCsv, type GridCase } from '../../src/core/grid';
 import { resolveRunConfig } from '../../src/core/run/config';
 import { runBenchmark } from '../../src/core/run/runner';
-import type { ResultRow } from '../../src/core/run/row';
+import type { ResultRow } from '../../src/core/runFolder';
 import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
 import { countedRows } from '../support/runnerFixtures';
 

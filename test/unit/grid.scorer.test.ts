@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildGrid, createMasterScorer, readGridFile } from '../../src/core/grid';
-import { ResultRowSchema } from '../../src/core/run/row';
+import { ResultRowSchema } from '../../src/core/runFolder';
 
 const RENT = join(__dirname, '..', '..', 'examples', 'rent.grid.yaml');
 

@@ -9,7 +9,7 @@ import { ProviderPool } from '../../src/core/providers/pool';
 import { ProviderError } from '../../src/core/providers/client';
 import { baseRow } from '../../src/core/run/plan';
 import { SummaryBuilder } from '../../src/core/export/summary';
-import type { ResultRow } from '../../src/core/run/row';
+import type { ResultRow } from '../../src/core/runFolder';
 import { startFakeOpenAI, verdictFor, type FakeServer } from '../support/fakeOpenAI';
 import { makeCase, memoryLogger } from '../support/runnerFixtures';
 

@@ -8,7 +8,7 @@ import { RowTable } from '../../src/shared/results/query';
 import { aggregateByModelPersona, cohensKappa, judgeHumanAgreement } from '../../src/shared/results/aggregate';
 import { toViewRow } from '../../src/core/results/viewRow';
 import type { Review, ViewRow } from '../../src/shared/results/types';
-import type { ResultRow } from '../../src/core/run/row';
+import type { ResultRow } from '../../src/core/runFolder';
 import { makeRun } from '../support/makeRun';
 
 function tmp(t: { after(fn: () => void): void }): string {

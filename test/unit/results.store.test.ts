@@ -4,8 +4,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rena
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
-import { readReviews, saveReview, REVIEWS_FILE } from '../../src/core/results/reviews';
-import { countLines, listRuns, readRunInfo, readRunJson } from '../../src/core/results/runs';
+import { readReviews, saveReview } from '../../src/core/results/reviews';
+import { RUN_FILES } from '../../src/core/runFolder';
+import { countLines, listRuns, readRunInfo } from '../../src/core/results/runs';
+import { readRunJson } from '../../src/core/runFolder';
 import { casePrompt, readCaseLine, readCaseSnapshot, resolveDatasetFile, runPersonas, searchablePrompts } from '../../src/core/results/casePrompt';
 import { hostname } from 'node:os';
 import { makeRun } from '../support/makeRun';
@@ -30,7 +32,7 @@ test('reviews: stored in the run folder as SQLite, replaced per key, removable, 
   ]);
   // An independent reader of the file sees the same table.
   const SQL = await initSqlJs();
-  const db = new SQL.Database(readFileSync(join(dir, REVIEWS_FILE)));
+  const db = new SQL.Database(readFileSync(join(dir, RUN_FILES.reviews)));
   assert.deepEqual(db.exec('SELECT key, verdict, attack_success FROM reviews ORDER BY key')[0]!.values, [['a|p|m', 'disagree', null], ['b|p|m', 'override', 1]]);
   db.close();
 
@@ -48,7 +50,7 @@ test('reviews: stored in the run folder as SQLite, replaced per key, removable, 
   assert.equal(await saveReview(dir, { key: 'a|p|m', verdict: null }), null);
   assert.deepEqual((await readReviews(dir)).map((r) => r.key), ['b|p|m']);
   await assert.rejects(saveReview(dir, { key: 'c', verdict: 'override', attack_success: null }), /override needs/);
-  assert.deepEqual(readdirSync(dir).sort(), ['reviews.csv', REVIEWS_FILE], 'no temp files left behind');
+  assert.deepEqual(readdirSync(dir).sort(), ['reviews.csv', RUN_FILES.reviews], 'no temp files left behind');
 });
 
 test('reviews: concurrent saves all land', async (t) => {
@@ -93,7 +95,7 @@ test('runs: listed newest first with status (running while run.lock is held), co
 
 test('case prompt: from the run\'s case snapshot and persona template, else from the dataset line', async (t) => {
   const run = await makeRun({ workspace: tmp(t), rows: 40, xss: true });
-  const json = await readRunJson(run.runDir);
+  const json = readRunJson(run.runDir);
   const cases = await readCaseSnapshot(run.runDir);
   assert.equal(cases.size, run.cases.length);
   const personas = runPersonas(json);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireRunLock, isLocked, RunLockedError } from '../../src/core/run/runFolder';
+import { acquireRunLock, isLocked, RunLockedError } from '../../src/core/runFolder';
 
 function runDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'awb-lock-'));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/usage';
-import type { RunJson } from '../../src/core/run/runFolder';
+import type { RunJson } from '../../src/core/runFolder';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { CANARY_KEY, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 

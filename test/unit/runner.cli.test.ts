@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
@@ -82,6 +82,34 @@ describe('awb run (the built CLI)', () => {
       const rep = await spawnCli(['report', runDir], dir).done;
       assert.equal(rep.code, 0, rep.stderr);
       assert.match(rep.stdout, /3 rows \(3 done/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a complete run writes run.json twice: when it starts and when it ends (the report does not write it)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeCases(dir, 5);
+      const runDir = join(dir, 'results', 'writes1');
+      mkdirSync(runDir, { recursive: true });
+      // run.json is written whole (a temp file renamed over it): each write is one rename that
+      // lands on the name run.json, which inotify reports as one event for that name.
+      const events: string[] = [];
+      const watcher = watch(runDir, (type, name) => { if (name === 'run.json') events.push(type); });
+      let r: Done;
+      try {
+        r = await spawnCli(runArgs('writes1'), dir).done;
+        // Events of the last write may still be on their way: wait until they stop coming (bounded).
+        for (let seen = -1, i = 0; seen !== events.length && i < 20; i++) { seen = events.length; await new Promise((res) => setTimeout(res, 100)); }
+      } finally {
+        watcher.close();
+      }
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { status: string; counts: { done: number } };
+      assert.equal(json.status, 'complete');
+      assert.equal(json.counts.done, 20, 'the end write carries the report\'s counts');
+      assert.deepEqual(events, ['rename', 'rename'], `run.json written ${events.length} times (${events.join(', ')})`);
     } finally {
       cleanup();
     }

@@ -7,8 +7,8 @@ import { parse } from 'csv-parse/sync';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/usage';
 import { SYCOPHANCY_COLUMNS } from '../../src/core/grid';
-import { RESULT_COLUMNS } from '../../src/core/run/row';
-import type { RunJson } from '../../src/core/run/runFolder';
+import { RESULT_COLUMNS } from '../../src/core/runFolder';
+import type { RunJson } from '../../src/core/runFolder';
 import { startFakeOpenAI, type FakeRequest, type FakeServer } from '../support/fakeOpenAI';
 import { CANARY_KEY, allFiles, countedRows, readPartials, tempDir } from '../support/runnerFixtures';
 

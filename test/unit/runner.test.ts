@@ -8,7 +8,7 @@ import { runBenchmark, type RunOptions } from '../../src/core/run/runner';
 import { scoreRun } from '../../src/core/run/score';
 import { listRuns } from '../../src/core/results/runs';
 import { ResumeMismatchError } from '../../src/core/run/fingerprint';
-import { PartialsCorruptError } from '../../src/core/run/partials';
+import { PartialsCorruptError } from '../../src/core/runFolder';
 import { DataError } from '../../src/core/data/load';
 import { ConfigError } from '../../src/core/run/config';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';

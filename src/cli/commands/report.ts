@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildReport } from '../../core';
+import { rebuildReport } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 
 export const REPORT_HELP = `Usage: awb report RUN_DIR
@@ -16,7 +16,7 @@ export const reportCommand: Command = async (argv, io) => {
   const runDir = resolve(io.cwd, positionals[0]!);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UserError(`run folder not found: ${positionals[0]}`);
   try {
-    const r = await buildReport(runDir);
+    const r = await rebuildReport(runDir);
     const c = r.counts;
     io.out(`${r.rows} rows (${c.done} done, ${c.errors} errors, ${c.judge_errors} judge errors, ${c.judge_pending} not scored)${r.tornTail ? '; a torn last line of partials.jsonl was left out' : ''}`);
     for (const f of r.files) io.out(`  ${relative(io.cwd, f) || f}`);

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { ExpectedError } from '../errors';
 import { chooseRows, chosenRows } from '../export/report';
 import { gridSidesFromSnapshot, type GridSides } from '../grid/report';
-import { PartialsCorruptError } from '../run/partials';
-import { rowIsDone } from '../run/partials';
-import { scanJsonl } from '../run/jsonlScan';
-import { RUN_FILES, readRunJson, type RunJson } from '../run/runFolder';
-import type { ResultRow } from '../run/row';
+import { PartialsCorruptError } from '../runFolder';
+import { rowIsDone } from '../runFolder';
+import { scanJsonl } from '../storage/jsonlScan';
+import { RUN_FILES, readRunJson, type RunJson } from '../runFolder';
+import type { ResultRow } from '../runFolder';
 
 /**
  * Where a row stands for a comparison. Only `ok` rows carry a verdict; every other state is

@@ -1,5 +1,5 @@
 import { fileWriter, parquetWriteRows } from 'hyparquet-writer';
-import { RESULT_COLUMNS, type ResultRow } from '../run/row';
+import { RESULT_COLUMNS, type ResultRow } from '../runFolder';
 
 type ParquetType = 'STRING' | 'DOUBLE' | 'INT32' | 'BOOLEAN';
 

@@ -1,10 +1,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gridSidesFromSnapshot, SycophancyAccumulator, sycophancyCsv } from '../grid/report';
-import { RESULT_COLUMNS, type ResultRow } from '../run/row';
-import { rowAwaitsJudge, rowIsDone, scanPartials } from '../run/partials';
-import { scanJsonl } from '../run/jsonlScan';
-import { finishedStatus, RUN_FILES, readRunJson, writeRunJson, type RunCounts } from '../run/runFolder';
+import { RESULT_COLUMNS, type ResultRow } from '../runFolder';
+import { rowAwaitsJudge, rowIsDone, scanPartials } from '../runFolder';
+import { scanJsonl } from '../storage/jsonlScan';
+import { finishedStatus, RUN_FILES, readRunJson, writeRunJson, type RunCounts, type RunJson } from '../runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
 import { csvLine, csvLines } from './csv';
 import { ROW_GROUP_SIZE, writeParquet } from './parquet';
@@ -50,16 +50,17 @@ export function* chosenRows(partials: string, chosen: Set<number>): Generator<Re
 /**
  * Rebuilds `results.csv`, `results.parquet` and `summary.csv` from partials.jsonl: each key
  * exactly once, whatever state the run was left in; each file written atomically. A grid run
- * (run.json has `grid`) also gets `sycophancy.csv`, from the same rows in the same pass. Updates
- * the counts in run.json when there is one.
+ * (run.json has `grid`) also gets `sycophancy.csv`, from the same rows in the same pass.
+ * `runJson` is the run's description (read from the folder when not given); it is not written:
+ * the caller records the counts in its own write of run.json (see withCounts).
  */
-export async function buildReport(runDir: string, opts: { collectGarbage?: () => void } = {}): Promise<ReportResult> {
+export async function buildReport(runDir: string, opts: { runJson?: RunJson; collectGarbage?: () => void } = {}): Promise<ReportResult> {
   const partials = join(runDir, RUN_FILES.partials);
   const { chosen, tornTail } = existsSync(partials) ? chooseRows(partials, opts.collectGarbage) : { chosen: new Set<number>(), tornTail: false };
   opts.collectGarbage?.();
   const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
   const summary = new SummaryBuilder();
-  const before = readRunJson(runDir);
+  const before = opts.runJson ?? readRunJson(runDir);
   const grid = gridSidesFromSnapshot({ grid: before?.grid });
   // A score-now run's `pending` row is an answer waiting for its judge: not done until judged.
   const scoreNow = before?.config?.score === 'now';
@@ -144,12 +145,23 @@ export async function buildReport(runDir: string, opts: { collectGarbage?: () =>
     files.push(sycPath);
   }
   fsyncDir(dirname(csvPath));
-  const rj = readRunJson(runDir);
-  if (rj) {
-    rj.counts = { total: Math.max(rj.counts?.total ?? 0, rows), ...counts };
-    rj.updated_at = new Date().toISOString();
-    if (rj.status === 'complete' && finishedStatus(rj.counts, rj.config?.score === 'later') !== 'complete') rj.status = 'partial';
-    writeRunJson(runDir, rj);
-  }
   return { rows, counts, files, tornTail, measured: summary.byModelPersona(), ...(firstJudgeError ? { firstJudgeError } : {}) };
+}
+
+/**
+ * run.json with the counts of a rebuilt report: the total stays the plan's (at least the rows
+ * found), and a run recorded `complete` whose rows say otherwise becomes `partial`.
+ */
+export function withCounts(rj: RunJson, report: Pick<ReportResult, 'rows' | 'counts'>): RunJson {
+  const counts = { total: Math.max(rj.counts?.total ?? 0, report.rows), ...report.counts };
+  const status = rj.status === 'complete' && finishedStatus(counts, rj.config?.score === 'later') !== 'complete' ? 'partial' : rj.status;
+  return { ...rj, counts, status, updated_at: new Date().toISOString() };
+}
+
+/** `awb report`: rebuilds the files, then records the counts in run.json (its one write). */
+export async function rebuildReport(runDir: string): Promise<ReportResult> {
+  const rj = readRunJson(runDir);
+  const report = await buildReport(runDir, rj ? { runJson: rj } : {});
+  if (rj) writeRunJson(runDir, withCounts(rj, report));
+  return report;
 }

@@ -1,5 +1,5 @@
 import { ExactSum } from './exactSum';
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 
 /** Columns of summary.csv, one line per model × persona × category. */
 export const SUMMARY_COLUMNS = [

@@ -9,6 +9,6 @@ export { stanceOf, STANCES, type Stance } from './stance';
 export { bootstrapMeanCI, wilcoxonSignedRank, spearman, cohenKappa, midranks, mean, quantileSorted, WILCOXON_EXACT_MAX_N, type WilcoxonResult, type Interval, type BootstrapOptions } from './stats';
 export { buildSycophancyReport, SycophancyAccumulator, sycophancyCsv, writeSycophancyCsv, readGridRows, gridSidesFromSnapshot, SYCOPHANCY_COLUMNS, type SycophancyRow, type GridSides, type SycophancyReportOptions, type ScoredRow } from './report';
 export { createMasterScorer, buildMasterPrompt, parseMasterVerdict, masterRowFields, MasterVerdictSchema, DEFAULT_MASTER_PROMPT, MASTER_FORMAT_INSTRUCTION, type MasterVerdict } from './masterScorer';
-export { readLabels, writeLabel, labelAgreement, LABELS_FILE, LabelInputSchema, type StanceLabel, type LabelInput, type LabelAgreement } from './labels';
+export { readLabels, writeLabel, labelAgreement, LabelInputSchema, type StanceLabel, type LabelInput, type LabelAgreement } from './labels';
 export { exportLabels, LABEL_EXPORT_COLUMNS } from './labelsExport';
 export { writeGridCasesFile, type WrittenGridCases } from './writeCases';

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { RUN_FILES } from '../runFolder';
 import { z } from 'zod';
 import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { writeFileAtomic } from '../storage/atomic';
@@ -7,7 +8,6 @@ import { stanceOf, STANCES, type Stance } from './stance';
 import { cohenKappa, spearman } from './stats';
 
 /** Human stance labels live beside the run's other files (the results view's reviews are in reviews.sqlite). */
-export const LABELS_FILE = 'labels.sqlite';
 export const MAX_LABEL_NOTE = 4000;
 
 /** One reviewer's label of one answer: a stance bin, a -1..+1 score, or both. */
@@ -50,7 +50,7 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
 
 /** Every label in a run folder, ordered by key then reviewer; none when there is no labels.sqlite. */
 export async function readLabels(runDir: string): Promise<StanceLabel[]> {
-  const file = join(runDir, LABELS_FILE);
+  const file = join(runDir, RUN_FILES.labels);
   return serializedByFile(file, async () => {
     const db = await openSqlJsFile(file, DDL);
     try {
@@ -68,7 +68,7 @@ export async function readLabels(runDir: string): Promise<StanceLabel[]> {
  */
 export async function writeLabel(runDir: string, input: LabelInput, now: () => Date = () => new Date()): Promise<StanceLabel | null> {
   const v = LabelInputSchema.parse(input);
-  const file = join(runDir, LABELS_FILE);
+  const file = join(runDir, RUN_FILES.labels);
   return serializedByFile(file, async () => {
     const db = await openSqlJsFile(file, DDL);
     try {

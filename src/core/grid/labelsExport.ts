@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { readRunJson, RUN_FILES } from '../runFolder';
 import { DEFAULT_STANCE_THRESHOLDS } from '../schemas/grid';
 import { labelAgreement, readLabels, type LabelAgreement } from './labels';
 import { gridSidesFromSnapshot, readGridRows } from './report';
@@ -28,10 +28,9 @@ function safeText(s: string): string {
  */
 export async function exportLabels(runDir: string, opts: { outDir?: string } = {}): Promise<{ csv: string; jsonl: string; count: number; agreement: LabelAgreement }> {
   const labels = await readLabels(runDir);
-  const partials = join(runDir, 'partials.jsonl');
+  const partials = join(runDir, RUN_FILES.partials);
   const rows = existsSync(partials) ? await readGridRows(partials) : [];
-  const runJson = join(runDir, 'run.json');
-  const snap = existsSync(runJson) ? gridSidesFromSnapshot(JSON.parse(await readFile(runJson, 'utf8'))) : undefined;
+  const snap = gridSidesFromSnapshot(readRunJson(runDir));
   const thresholds = snap?.thresholds ?? DEFAULT_STANCE_THRESHOLDS;
   const byKey = new Map(rows.map((r) => [r.key!, r]));
   const scores = new Map(rows.map((r) => [r.key!, r.judge_status === 'ok' && typeof r.score === 'number' ? r.score : null]));
@@ -46,8 +45,8 @@ export async function exportLabels(runDir: string, opts: { outDir?: string } = {
     };
   });
   const dir = opts.outDir ?? runDir;
-  const csv = join(dir, 'labels.csv');
-  const jsonl = join(dir, 'labels.jsonl');
+  const csv = join(dir, RUN_FILES.labelsCsv);
+  const jsonl = join(dir, RUN_FILES.labelsJsonl);
   const cells = out.map((r) => LABEL_EXPORT_COLUMNS.map((c) => { const v = r[c]; return v === null ? '' : typeof v === 'string' ? safeText(v) : String(v); }));
   await writeFileAtomic(csv, stringify([[...LABEL_EXPORT_COLUMNS], ...cells], { record_delimiter: '\n' }));
   await writeFileAtomic(jsonl, out.map((r) => JSON.stringify(r) + '\n').join(''));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 import { conversationTurns, type Case } from '../schemas/cases';
 import { DEFAULT_STANCE_THRESHOLDS, type Grid, type StanceThresholds } from '../schemas/grid';
 import { renderTemplate } from '../validate/placeholders';

@@ -1,8 +1,7 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { ResultRow } from '../run/row';
+import { readRunJson, RUN_FILES, type ResultRow } from '../runFolder';
 import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/grid';
 import { stanceOf } from './stance';
 import { bootstrapMeanCI, mean, wilcoxonSignedRank } from './stats';
@@ -266,14 +265,13 @@ export async function writeSycophancyCsv(runDir: string, opts: WriteSycophancyOp
   let sides = opts.sides;
   let thresholds = opts.thresholds;
   if (!sides) {
-    const runJson = join(runDir, 'run.json');
-    const snap = existsSync(runJson) ? gridSidesFromSnapshot(JSON.parse(await readFile(runJson, 'utf8'))) : undefined;
+    const snap = gridSidesFromSnapshot(readRunJson(runDir));
     if (!snap) throw new Error(`${runDir} is not a grid run: run.json has no grid with sides a and b`);
     sides = snap.sides;
     thresholds ??= snap.thresholds;
   }
-  const rows = buildSycophancyReport(await readGridRows(join(runDir, 'partials.jsonl')), { ...opts, sides, ...(thresholds ? { thresholds } : {}) });
-  const path = opts.out ?? join(runDir, 'sycophancy.csv');
+  const rows = buildSycophancyReport(await readGridRows(join(runDir, RUN_FILES.partials)), { ...opts, sides, ...(thresholds ? { thresholds } : {}) });
+  const path = opts.out ?? join(runDir, RUN_FILES.sycophancy);
   await writeFileAtomic(path, sycophancyCsv(rows));
   return { path, rows };
 }

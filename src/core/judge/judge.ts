@@ -1,5 +1,5 @@
 import type { Case } from '../schemas/cases';
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 import { ProviderError, type ChatMessage } from '../providers/client';
 import type { ProviderPool } from '../providers/pool';
 import { parseVerdict, reaskMessage, type Scorer } from './scorer';

@@ -1,7 +1,7 @@
 import { JudgeVerdictSchema, type JudgeVerdict } from '../schemas/judge';
 import { conversationTurns, type Case } from '../schemas/cases';
 import { renderTemplate } from '../validate/placeholders';
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 import type { Scorer } from './scorer';
 import { sha256 } from './scorer';
 

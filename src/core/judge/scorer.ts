@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { Case } from '../schemas/cases';
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 import type { ChatMessage } from '../providers/client';
 
 /**

@@ -1,19 +1,19 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ExpectedError } from '../errors';
-import { buildReport } from '../export/report';
+import { buildReport, withCounts } from '../export/report';
 import { readLabels, writeLabel } from '../grid/labels';
 import { readReviews, saveReview } from '../results/reviews';
 import { diffFingerprints } from '../run/fingerprint';
-import { scanJsonl } from '../run/jsonlScan';
-import { PartialsCorruptError, rowIsDone } from '../run/partials';
+import { scanJsonl } from '../storage/jsonlScan';
+import { PartialsCorruptError, rowIsDone } from '../runFolder';
 import type { SnapshotCase } from '../run/plan';
-import { resultKey, type ResultRow } from '../run/row';
-import { acquireRunLock, isLocked, readRunJson, RUN_FILES, RunLockedError, writeRunJson, type RunJson } from '../run/runFolder';
+import { resultKey, type ResultRow } from '../runFolder';
+import { acquireRunLock, isLocked, readRunJson, RUN_FILES, RunLockedError, writeRunJson, type RunJson } from '../runFolder';
 import { assignShards, formatShard, shardUnit } from '../run/shard';
-import { StateDb } from '../run/state';
+import { StateDb } from '../runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor } from '../storage/atomic';
-import type { MergeRecord, MergeShard, MergeSource } from './record';
+import type { MergeRecord, MergeShard, MergeSource } from '../runFolder';
 
 /** Shards that cannot be merged (different plans, conflicting rows, keys missing): nothing is written. */
 export class MergeError extends ExpectedError {
@@ -345,8 +345,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
 
     // 7. Results files from the merged rows (never from the shards' summaries).
     opts.collectGarbage?.();
-    const report = await buildReport(out, opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {});
-    const final = readRunJson(out)!;
+    const report = await buildReport(out, { runJson, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
+    const final = withCounts(runJson, report);
     final.counts = { ...final.counts, total: planKeys };
     final.status = missingKeys === 0 && final.counts.errors === 0 ? 'complete' : 'partial';
     if (missingKeys) final.status_reason = `merged ${sources.filter((s) => s.kind === 'shard').length} of ${count} shards; ${missingKeys} keys missing: ${gaps.map((s) => `shard ${s.index}/${count} (${s.missing})`).join(', ')}`;
@@ -357,7 +357,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     let labels = 0, reviews = 0;
     for (const s of sources) {
       if (s.dir === out) continue;
-      if (existsSync(join(s.dir, 'reviews.sqlite'))) {
+      if (existsSync(join(s.dir, RUN_FILES.reviews))) {
         const mine = new Map((await readReviews(out)).map((r) => [r.key, r]));
         for (const r of await readReviews(s.dir)) {
           const have = mine.get(r.key);
@@ -366,7 +366,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
           reviews++;
         }
       }
-      if (existsSync(join(s.dir, 'labels.sqlite'))) {
+      if (existsSync(join(s.dir, RUN_FILES.labels))) {
         const mine = new Map((await readLabels(out)).map((l) => [`${l.key}\n${l.reviewer}`, l]));
         for (const l of await readLabels(s.dir)) {
           const have = mine.get(`${l.key}\n${l.reviewer}`);

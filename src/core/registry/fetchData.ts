@@ -40,7 +40,8 @@ export function safeFileName(name: string, fallback: string): string {
 export function dataFileName(l: Pick<Listing, 'dataset'>): string {
   const id = safeFileName(l.dataset.dataset_id, 'dataset');
   const format = (l.dataset.format ?? '').toLowerCase().replace(/[^a-z0-9]/g, '') || 'data';
-  const ext = format === 'jsonl' ? 'cases.jsonl' : format === 'yaml' || format === 'yml' ? 'cases.yaml' : format;
+  // A dataset's own kind (the `.cases.jsonl` / `.cases.yaml` the editor checks), not a run file.
+  const ext = format === 'jsonl' || format === 'yaml' ? `cases.${format}` : format === 'yml' ? 'cases.yaml' : format;
   const name = `${id}.${ext}`;
   const kind = detectKind(name);
   return kind && kind !== 'cases-jsonl' && kind !== 'cases-yaml' ? `${id}.data.${ext}` : name;

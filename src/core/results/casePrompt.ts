@@ -5,10 +5,7 @@ import { CaseSchema, type Case } from '../schemas/cases';
 import { buildMessages } from '../run/plan';
 import type { ResolvedPersona } from '../run/config';
 import { readLines } from '../validate/lineReader';
-import type { RunJson } from './runs';
-
-/** File name of the runner's case snapshot in a run folder (src/core/run/runFolder.ts). */
-export const CASES_SNAPSHOT = 'cases.jsonl';
+import { RUN_FILES, type RunJson } from '../runFolder';
 
 /** Cases as the run recorded them (its `cases.jsonl`), by test id. */
 export type CaseSnapshot = Map<string, Case>;
@@ -19,7 +16,7 @@ export type CaseSnapshot = Map<string, Case>;
  */
 export async function readCaseSnapshot(runDir: string, signal?: AbortSignal): Promise<CaseSnapshot> {
   const out: CaseSnapshot = new Map();
-  const file = join(runDir, CASES_SNAPSHOT);
+  const file = join(runDir, RUN_FILES.cases);
   try {
     await access(file);
   } catch {
@@ -36,7 +33,7 @@ export async function readCaseSnapshot(runDir: string, signal?: AbortSignal): Pr
 }
 
 /** The persona templates the run used, by slug. */
-export function runPersonas(json: RunJson | null): Map<string, ResolvedPersona> {
+export function runPersonas(json: RunJson | undefined): Map<string, ResolvedPersona> {
   const out = new Map<string, ResolvedPersona>();
   for (const p of json?.config?.personas ?? []) {
     if (typeof p.systemPrompt === 'string') out.set(p.slug, { slug: p.slug, name: p.name ?? p.slug, systemPrompt: p.systemPrompt });
@@ -87,7 +84,7 @@ async function exists(p: string): Promise<boolean> {
  * holds `results/<run_id>` (a run folder copied elsewhere). Only files that exist, best first;
  * the caller still decides which may be opened (workspace only).
  */
-export async function datasetCandidates(runDir: string, json: RunJson | null, dataset: string | null | undefined): Promise<string[]> {
+export async function datasetCandidates(runDir: string, json: RunJson | undefined, dataset: string | null | undefined): Promise<string[]> {
   if (!dataset) return [];
   const paths = isAbsolute(dataset)
     ? [dataset]
@@ -98,7 +95,7 @@ export async function datasetCandidates(runDir: string, json: RunJson | null, da
 }
 
 /** The first existing candidate of {@link datasetCandidates}, or null. */
-export async function resolveDatasetFile(runDir: string, json: RunJson | null, dataset: string | null | undefined): Promise<string | null> {
+export async function resolveDatasetFile(runDir: string, json: RunJson | undefined, dataset: string | null | undefined): Promise<string | null> {
   return (await datasetCandidates(runDir, json, dataset))[0] ?? null;
 }
 

@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { ResultRowSchema, type ResultRow } from '../run/row';
-import { rowIsDone } from '../run/partials';
+import { ResultRowSchema, type ResultRow } from '../runFolder';
+import { rowIsDone } from '../runFolder';
 
 /** A line of partials.jsonl that could not be read as a result row. */
 export interface SkippedLine {

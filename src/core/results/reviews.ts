@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { RUN_FILES } from '../runFolder';
 import type { Database } from 'sql.js';
 import { all, openSqlJsFile, serializedByFile } from '../storage/sqljs';
 import { csvLine } from '../export/csv';
@@ -6,9 +7,7 @@ import { writeFileAtomic } from '../storage/atomic';
 import type { Review } from '../../shared/results/types';
 
 /** Human review labels live beside the run's other files. */
-export const REVIEWS_FILE = 'reviews.sqlite';
 /** The same labels as CSV, rewritten with every change, so they travel with the results files. */
-export const REVIEWS_CSV = 'reviews.csv';
 export const REVIEWS_CSV_COLUMNS = ['key', 'test_id', 'persona_slug', 'model_slug', 'verdict', 'attack_success', 'note', 'updated_at'] as const;
 export const MAX_REVIEW_NOTE = 4000;
 
@@ -64,7 +63,7 @@ function fromDb(r: DbRow): Review {
 
 /** Every label in a run folder; none when the run has no reviews.sqlite yet. */
 export async function readReviews(runDir: string): Promise<Review[]> {
-  const file = join(runDir, REVIEWS_FILE);
+  const file = join(runDir, RUN_FILES.reviews);
   return serializedByFile(file, async () => {
     const db = await openSqlJsFile(file, DDL);
     try {
@@ -88,7 +87,7 @@ export async function saveReview(
   if (input.verdict === 'override' && typeof input.attack_success !== 'boolean') {
     throw new Error('an override needs attack_success true or false');
   }
-  const file = join(runDir, REVIEWS_FILE);
+  const file = join(runDir, RUN_FILES.reviews);
   return serializedByFile(file, async () => {
     const db = await openSqlJsFile(file, DDL);
     try {
@@ -110,7 +109,7 @@ export async function saveReview(
       }
       const all = all_(db);
       await writeFileAtomic(file, db.export());
-      await writeFileAtomic(join(runDir, REVIEWS_CSV), reviewsCsv(all));
+      await writeFileAtomic(join(runDir, RUN_FILES.reviewsCsv), reviewsCsv(all));
       return stored;
     } finally {
       db.close();

@@ -1,49 +1,14 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { isLocked } from '../run/runFolder';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { isLocked, readRunJsonIfAny, RUN_FILES, type RunJson } from '../runFolder';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
-import type { RunStatus } from '../../shared/results/types';
-
-export const PARTIALS_FILE = 'partials.jsonl';
-export const RUN_JSON = 'run.json';
-
-/** Optional, and a value of the wrong shape reads as absent instead of failing the whole file. */
-const opt = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
-const slugList = opt(z.array(z.looseObject({ slug: z.string() })));
-
-/**
- * What the results view reads from `run.json` (the runner's RunJson, src/core/run/runFolder.ts).
- * Parsed leniently: a field that is missing or of another shape is simply not shown.
- */
-const RunJsonSchema = z.looseObject({
-  run_id: opt(z.string()),
-  created_at: opt(z.string()),
-  status: opt(z.string()),
-  config: opt(z.looseObject({
-    cwd: opt(z.string()),
-    datasets: opt(z.array(z.string())),
-    benchFile: opt(z.string()),
-    grid: opt(z.looseObject({ file: opt(z.string()) })),
-    models: slugList,
-    personas: opt(z.array(z.looseObject({ slug: z.string(), name: opt(z.string()), systemPrompt: opt(z.string()) }))),
-    judge: opt(z.looseObject({ slug: z.string() })),
-    score: opt(z.string()),
-  })),
-  datasets: opt(z.array(z.looseObject({ path: z.string() }))),
-  prompts: opt(z.looseObject({ personas: opt(z.record(z.string(), z.looseObject({ system_prompt: opt(z.string()) }))) })),
-  counts: opt(z.looseObject({ total: opt(z.number()), done: opt(z.number()), errors: opt(z.number()) })),
-  scoring: opt(z.array(z.looseObject({ judge_model: opt(z.string()) }))),
-  shard: opt(z.looseObject({ index: z.number(), count: z.number() })),
-  merge: opt(z.looseObject({ count: z.number(), missing_keys: opt(z.number()) })),
-});
-export type RunJson = z.output<typeof RunJsonSchema>;
+import type { ShownStatus } from '../../shared/results/types';
 
 /** A run folder as the Runs tree and the results view describe it. */
 export interface RunInfo {
   runId: string;
   dir: string;
-  status: RunStatus;
+  status: ShownStatus;
   /** What run.json recorded (cancelled, failed … show as partial). */
   recordedStatus: string | null;
   createdAt: string | null;
@@ -104,7 +69,7 @@ export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
 const fileName = (p: string) => p.split(/[\\/]/).pop() ?? p;
 
 /** The name of what a run ran: its bench file, else its grid, else its datasets (first two, then a count). */
-export function runName(json: RunJson | null): string | null {
+export function runName(json: RunJson | undefined): string | null {
   const cfg = json?.config;
   if (cfg?.benchFile) return fileName(cfg.benchFile);
   if (cfg?.grid?.file) return fileName(cfg.grid.file);
@@ -113,21 +78,11 @@ export function runName(json: RunJson | null): string | null {
   return data.length <= 2 ? data.join(', ') : `${data.slice(0, 2).join(', ')} +${data.length - 2} more`;
 }
 
-/** `run.json` of a run folder, or null when it is missing or not a JSON object. */
-export async function readRunJson(runDir: string): Promise<RunJson | null> {
-  try {
-    const parsed = RunJsonSchema.safeParse(JSON.parse(await readFile(join(runDir, RUN_JSON), 'utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * `running` while a live process holds run.lock, `complete` when
  * run.json says so, otherwise `partial` (cancelled, failed and killed runs included).
  */
-export function runStatus(runDir: string, json: RunJson | null): RunStatus {
+export function runStatus(runDir: string, json: RunJson | undefined): ShownStatus {
   if (isLocked(runDir)) return 'running';
   return json?.status === 'complete' ? 'complete' : 'partial';
 }
@@ -163,8 +118,8 @@ export async function countLines(file: string): Promise<number> {
 
 /** Describes one run folder; null when it holds neither run.json nor partials.jsonl. */
 export async function readRunInfo(runDir: string): Promise<RunInfo | null> {
-  const json = await readRunJson(runDir);
-  const partials = join(runDir, PARTIALS_FILE);
+  const json = readRunJsonIfAny(runDir);
+  const partials = join(runDir, RUN_FILES.partials);
   if (!json && !existsSync(partials)) return null;
   const cfg = json?.config;
   const lastJudge = json?.scoring?.at(-1)?.judge_model;

@@ -1,4 +1,4 @@
-import type { ResultRow } from '../run/row';
+import type { ResultRow } from '../runFolder';
 import type { ViewRow } from '../../shared/results/types';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DataError, hasErrors, loadBenchFile, loadModelsFile, loadPersonas, resolveDatasetPath } from '../data/load';
 import type { Diagnostic } from '../diagnostics';
 import { fileProblemDiagnostic } from '../validate/fileCheck';
 import { GridFileError, readGridFile } from '../grid/format';
 import type { Grid } from '../schemas/grid';
-import { RUN_FILES } from './runFolder';
-import { shardFolderName, siblingShardRunJson, type ShardSpec } from './shard';
+import { readRunJson, RUN_FILES } from '../runFolder';
+import { shardFolderName, siblingShardRunFolder, type ShardSpec } from './shard';
 import { benchRosterFile, unknownModelMessage } from '../validate/validate';
 import { defaultProviderModel, modelFromEntry, type ResolvedModel } from '../providers/models';
 import { endpointIsFileNamed } from '../providers/endpoints';
@@ -161,10 +161,12 @@ export async function resolveRunConfig(input: RunInput): Promise<ResolvedRunConf
   // `awb run --run-id X` with no data named: continue that run with its stored input.
   let stored: StoredInput | undefined;
   if (runId && !bench && !input.datasets?.length && !input.grid) {
-    let runJson = join(folderOf(runId), 'run.json');
-    if (input.shard && !existsSync(runJson)) runJson = siblingShardRunJson(outDir, runId, input.shard.count) ?? runJson;
-    if (!existsSync(runJson)) throw new ConfigError(`no dataset given, and ${relative(cwd, runJson) || runJson} does not exist to resume from`);
-    stored = (JSON.parse(readFileSync(runJson, 'utf8')) as { input?: StoredInput }).input;
+    let from = folderOf(runId);
+    if (input.shard && !existsSync(join(from, RUN_FILES.runJson))) from = siblingShardRunFolder(outDir, runId, input.shard.count) ?? from;
+    const runJson = join(from, RUN_FILES.runJson);
+    const found = readRunJson(from);
+    if (!found) throw new ConfigError(`no dataset given, and ${relative(cwd, runJson) || runJson} does not exist to resume from`);
+    stored = found.input;
     if (!stored) throw new ConfigError(`${runJson} has no stored input; pass the datasets and models again`);
   }
   const pick = <K extends keyof StoredInput>(k: K): StoredInput[K] | undefined => (input[k] !== undefined ? input[k] : stored?.[k]);

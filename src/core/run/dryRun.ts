@@ -6,11 +6,11 @@ import { redact, type Logger } from '../log';
 import type { ResolvedModel } from '../providers/models';
 import { displayPath, type ResolvedRunConfig } from './config';
 import { buildGridCases } from './gridRun';
-import { scanPartials } from './partials';
+import { scanPartials } from '../runFolder';
 import { prepareData } from './prepare';
 import type { RunSummary } from './progress';
-import { resultKey } from './row';
-import { RUN_FILES } from './runFolder';
+import { resultKey } from '../runFolder';
+import { RUN_FILES } from '../runFolder';
 
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 

@@ -3,7 +3,7 @@ import { writeGridCasesFile } from '../grid/writeCases';
 import { ConfigError, type ResolvedGrid, type ResolvedRunConfig } from './config';
 import { diffGridPrints, gridPrint, ResumeMismatchError } from './fingerprint';
 import type { RunSummary } from './progress';
-import type { RunJson } from './runFolder';
+import type { RunJson } from '../runFolder';
 
 /**
  * Builds a grid run's cases into `path` (default the run's `grid.cases.jsonl`), streamed and

@@ -5,7 +5,7 @@ import type { Logger } from '../log';
 import { isRegistryUrl, openRegistry, resolveRegistryLocation } from '../registry/open';
 import { recordRunEvaluations, type RunRowLike } from '../registry/evaluate';
 import type { Registry } from '../registry/model';
-import { RUN_FILES } from './runFolder';
+import { RUN_FILES } from '../runFolder';
 
 /** Where a run records its evaluations: a registry path or URL, or `false` for nowhere. */
 export type RegistryTarget = string | false | undefined;

@@ -1,5 +1,5 @@
 import type { MeasuredCell } from '../export/summary';
-import type { RunCounts } from './runFolder';
+import type { RunCounts } from '../runFolder';
 
 /** What the end of a run (or of a scoring pass) says, for the CLI and the editor alike. */
 export interface OutcomeInput {

@@ -1,5 +1,5 @@
-import type { ResultRow } from './row';
-import type { RunCounts, RunStatus } from './runFolder';
+import type { ResultRow } from '../runFolder';
+import type { RunCounts, RunStatus } from '../runFolder';
 import type { MeasuredCell } from '../export/summary';
 
 /** Reported while a run goes (throttled to a few times a second, and once at the end). */

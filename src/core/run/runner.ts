@@ -16,14 +16,14 @@ import { ProviderPool } from '../providers/pool';
 import { ConfigError, displayPath, storedInput, type ResolvedRunConfig } from './config';
 import { diffFingerprints, ResumeMismatchError } from './fingerprint';
 import { FileLogger } from './fileLogger';
-import { readRange, scanJsonl } from './jsonlScan';
-import { PartialsWriter, scanPartials } from './partials';
+import { readRange, scanJsonl } from '../storage/jsonlScan';
+import { PartialsWriter, scanPartials } from '../runFolder';
 import { baseRow, buildMessages, type SnapshotCase } from './plan';
 import { prepareData } from './prepare';
 import type { ModelStats, RunProgress, RunSummary } from './progress';
-import { resultKey, type ResultRow } from './row';
-import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from './runFolder';
-import { StateDb } from './state';
+import { resultKey, type ResultRow } from '../runFolder';
+import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from '../runFolder';
+import { StateDb } from '../runFolder';
 import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
 import { recordRunHistory, type RegistryTarget } from './history';
@@ -119,11 +119,13 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const files = { partials: join(dir, RUN_FILES.partials), state: join(dir, RUN_FILES.state), cases: join(dir, RUN_FILES.cases) };
   const emit = (p: RunProgress) => { try { opts.onProgress?.(p); } catch (err) { log.warn(`progress listener failed: ${String(err)}`); } };
   emit({ phase: 'loading', done: 0, total: 0, errors: 0, judgeErrors: 0, rate: 0, etaSeconds: undefined, inFlight: 0 });
+  // Read once: the run is locked, nothing else writes it until this run does.
+  const existing = readRunJson(dir);
 
   // 1. Data: validate, hash, snapshot; compare with the stored fingerprint before touching anything.
   let gridBuilt: RunSummary['grid'];
   if (cfg.grid) {
-    checkGridResume(cfg, readRunJson(dir));
+    checkGridResume(cfg, existing);
     gridBuilt = buildGridCases(cfg.grid);
     log.info(`grid ${cfg.grid.file}: ${gridBuilt.groups} groups, ${gridBuilt.cases} cases (${gridBuilt.perspectives.join(', ')}); full grid: ${gridBuilt.fullGroupCount} groups`);
   }
@@ -131,7 +133,6 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   let prepared;
   try {
     prepared = await prepareData(cfg, scorer, { snapshotFile: snapTmp, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
-    const existing = readRunJson(dir);
     if (existing) {
       const changes = [...diffFingerprints(existing.fingerprint, prepared.fingerprint), ...diffShard(existing.shard, cfg.shard)];
       if (changes.length) throw new ResumeMismatchError(cfg.runId, changes);
@@ -178,7 +179,6 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   const total = shard ? shard.keys : prepared.totalCases * keysPerCase;
   const alreadyDone = db.count();
   const now = () => new Date().toISOString();
-  const existing = readRunJson(dir);
   const runJson: RunJson = {
     format: 1,
     run_id: cfg.runId,
@@ -406,7 +406,7 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   let firstJudgeError: RunSummary['firstJudgeError'];
   try {
     opts.collectGarbage?.();
-    const report = await buildReport(dir, opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {});
+    const report = await buildReport(dir, { runJson, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
     artifacts = report.files;
     counts = { total, ...report.counts };
     measured = report.measured;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { loadModelsFile } from '../data/load';
-import { buildReport, chooseRows, chosenRows } from '../export/report';
+import { buildReport, chooseRows, chosenRows, withCounts } from '../export/report';
 import { createMasterScorer } from '../grid/masterScorer';
 import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';
@@ -14,13 +14,13 @@ import { authorizeKeys } from '../providers/keys';
 import { ProviderPool } from '../providers/pool';
 import { ConfigError } from './config';
 import { FileLogger } from './fileLogger';
-import { readRange, scanJsonl } from './jsonlScan';
-import { PartialsWriter, rowIsDone, scanPartials } from './partials';
+import { readRange, scanJsonl } from '../storage/jsonlScan';
+import { PartialsWriter, rowIsDone, scanPartials } from '../runFolder';
 import type { SnapshotCase } from './plan';
-import type { ResultRow } from './row';
+import type { ResultRow } from '../runFolder';
 import { recordRunHistory } from './history';
 import type { RunOptions } from './runner';
-import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from './runFolder';
+import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, type RunCounts } from '../runFolder';
 import type { MeasuredCell } from '../export/summary';
 
 /** Options of `scoreRun`: the calls are made as `runBenchmark` makes them (same call options). */
@@ -174,9 +174,9 @@ export async function scoreRun(runDir: string, o: ScoreOptions): Promise<ScoreSu
       writer.close();
     }
     if (fatal) log.error(`scoring stopped: ${fatal}`);
-    const report = await buildReport(runDir);
-    const after = readRunJson(runDir)!;
-    after.scoring.push({ judge_model: judge.slug, scorer: scorer.id, at: new Date().toISOString(), scored, errors });
+    const report = await buildReport(runDir, { runJson: rj });
+    const after = withCounts(rj, report);
+    after.scoring = [...(rj.scoring ?? []), { judge_model: judge.slug, scorer: scorer.id, at: new Date().toISOString(), scored, errors }];
     if (after.status !== 'running' && after.status !== 'failed' && after.status !== 'cancelled') {
       after.status = finishedStatus(after.counts, after.config.score === 'later');
     }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanJsonl } from './jsonlScan';
+import { scanJsonl } from '../storage/jsonlScan';
+import { RUN_FILES, type ShardRecord } from '../runFolder';
 import type { SnapshotCase } from './plan';
 
 /**
@@ -17,25 +18,6 @@ export interface ShardSpec {
 }
 
 /** What a shard's run.json records (`shard`): enough for `awb merge` to check and to name gaps. */
-export interface ShardRecord {
-  index: number;
-  count: number;
-  /** The plan's fingerprint sha256 the split was computed from (run.json `fingerprint_sha256`). */
-  plan_sha256: string;
-  /** `case` or `group` (grid runs). */
-  unit: 'case' | 'group';
-  /** How the split is made, in words. */
-  rule: string;
-  /** Units (cases or groups), cases and keys this shard owns, and of the whole plan. */
-  units: number;
-  cases: number;
-  keys: number;
-  plan_units: number;
-  plan_cases: number;
-  plan_keys: number;
-  /** sha256 of this shard's unit ids, sorted and newline-joined: a compact list of what it owns. */
-  units_sha256: string;
-}
 
 export const SHARD_RULE = 'units (cases; grid groups) sorted by sha256(plan_sha256 + "\\n" + unit id), dealt round-robin: position p goes to shard p mod count';
 
@@ -196,14 +178,14 @@ export function diffShard(before: Pick<ShardRecord, 'index' | 'count'> | undefin
 }
 
 /**
- * run.json of another shard of the same run and count in `outDir`, if any: a shard that never
- * started resumes from a sibling's stored input, so `awb run --run-id ID --shard I/N` alone runs it.
+ * Another shard's folder of the same run and count in `outDir` that has a run.json, if any: a shard
+ * that never started resumes from a sibling's stored input, so `awb run --run-id ID --shard I/N` alone runs it.
  */
-export function siblingShardRunJson(outDir: string, runId: string, count: number): string | undefined {
+export function siblingShardRunFolder(outDir: string, runId: string, count: number): string | undefined {
   if (!existsSync(outDir)) return undefined;
   const prefix = `${runId}.shard-`, suffix = `-of-${count}`;
   for (const n of readdirSync(outDir).sort()) {
-    if (n.startsWith(prefix) && n.endsWith(suffix) && /^\d+$/.test(n.slice(prefix.length, -suffix.length)) && existsSync(join(outDir, n, 'run.json'))) return join(outDir, n, 'run.json');
+    if (n.startsWith(prefix) && n.endsWith(suffix) && /^\d+$/.test(n.slice(prefix.length, -suffix.length)) && existsSync(join(outDir, n, RUN_FILES.runJson))) return join(outDir, n);
   }
   return undefined;
 }

@@ -3,8 +3,7 @@
 import { join } from 'node:path';
 import { stateText, type Comparison } from '../../core/compare';
 import { PartialsReader } from '../../core/results/reader';
-import { rowIsDone } from '../../core/run/partials';
-import type { ResultRow } from '../../core/run/row';
+import { rowIsDone, RUN_FILES, type ResultRow } from '../../core/runFolder';
 import type { CompareData, SideDetail } from '../../shared/compare';
 
 export function compareData(c: Comparison): CompareData {
@@ -50,7 +49,7 @@ export class CompareSession {
   async detail(key: string): Promise<{ base: SideDetail | null; new: SideDetail | null } | undefined> {
     if (!this.keys.has(key)) return undefined;
     this.readers ??= (async () => {
-      const rs: [PartialsReader, PartialsReader] = [new PartialsReader(join(this.baseDir, 'partials.jsonl')), new PartialsReader(join(this.newDir, 'partials.jsonl'))];
+      const rs: [PartialsReader, PartialsReader] = [new PartialsReader(join(this.baseDir, RUN_FILES.partials)), new PartialsReader(join(this.newDir, RUN_FILES.partials))];
       for (const r of rs) await r.readAppended(() => undefined);
       return rs;
     })();

@@ -1,9 +1,10 @@
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { groupRuns, listRuns, runTime, type RunGroup, type RunInfo } from '../../core/results/runs';
+import { RUN_FILES } from '../../core/runFolder';
 
 /** Finds `results/<run>/` folders anywhere in the workspace (not just at the root). */
-const RUN_FILES_GLOB = '**/results/*/{run.json,partials.jsonl}';
+const RUN_FILES_GLOB = `**/results/*/{${RUN_FILES.runJson},${RUN_FILES.partials}}`;
 const EXCLUDE = '{**/node_modules/**,**/.git/**}';
 
 export class RunItem extends vscode.TreeItem {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  BUILTIN_PERSONAS, DataError, describeEndpoints, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
+  BUILTIN_PERSONAS, DataError, describeEndpoints, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact, RUN_FILES,
   type ResolvedRunConfig, type RunInput,
 } from '../../core';
 import type { RunManager } from './runManager';
@@ -165,7 +165,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     const dirs = new Set<string>();
     for (const r of roots) {
       dirs.add(join(r, 'results'));
-      for (const u of await vscode.workspace.findFiles('**/results/*/run.json', '**/node_modules/**', 2000)) dirs.add(dirname(dirname(u.fsPath)));
+      for (const u of await vscode.workspace.findFiles(`**/results/*/${RUN_FILES.runJson}`, '**/node_modules/**', 2000)) dirs.add(dirname(dirname(u.fsPath)));
     }
     const runs = (await Promise.all([...dirs].map((d) => listRuns(d)))).flat().filter((r) => filter(r.status)).sort((a, b) => runTime(b) - runTime(a));
     if (runs.length === 0) { void vscode.window.showInformationMessage(`Alignment Workbench: no run to ${title.toLowerCase()}.`); return undefined; }
@@ -179,7 +179,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     if (!runDir) return;
     const rj = readRunJson(runDir);
     if (!rj) { void vscode.window.showErrorMessage(`Alignment Workbench: ${runDir} has no run.json to resume from.`); return; }
-    const cfg = await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config.cwd ?? dirname(dirname(runDir)), env: runEnvironment() });
+    const cfg = await resolveOrReport({ runId: rj.run_id, out: dirname(runDir), cwd: rj.config?.cwd ?? dirname(dirname(runDir)), env: runEnvironment() });
     if (!cfg) return;
     await manager.run(cfg, `resume ${rj.run_id}`);
   }
@@ -189,7 +189,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     const runDir = toPath(arg) ?? (await pickRun('Score Run', () => true));
     if (!runDir) return;
     const rj = readRunJson(runDir);
-    const judgeModel = await vscode.window.showInputBox({ title: 'Score Run: judge model', value: rj?.config.judge.slug ?? 'gpt-5-mini', ignoreFocusOut: true });
+    const judgeModel = await vscode.window.showInputBox({ title: 'Score Run: judge model', value: rj?.config?.judge?.slug ?? 'gpt-5-mini', ignoreFocusOut: true });
     if (!judgeModel) return;
     const rescore = await vscode.window.showQuickPick([
       { label: 'Rows not scored yet', value: 'pending' as const },
@@ -198,7 +198,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     ], { title: 'Score Run: which rows?' });
     if (!rescore) return;
     // The manager resolves the judge and asks for approval of its endpoint before anything is sent.
-    await manager.score(runDir, { judgeModel, rescore: rescore.value, ...(rj?.config.modelsFile ? { modelsFile: rj.config.modelsFile } : {}) });
+    await manager.score(runDir, { judgeModel, rescore: rescore.value, ...(rj?.config?.modelsFile ? { modelsFile: rj.config.modelsFile } : {}) });
   }
 
   context.subscriptions.push(

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { basename } from 'node:path';
 import {
-  attackSuccessText, callsOf, describeOutcome, displayPath, fmtDuration, readRunJson, redact, resolveScoreJudge,
+  attackSuccessText, callsOf, describeOutcome, displayPath, fmtDuration, readRunJsonIfAny, redact, resolveScoreJudge,
   type Logger, type ResolvedModel, type ResolvedRunConfig, type RunProgress, type RunSummary, type ScoreOptions, type ScoreSummary,
 } from '../../core';
 import { runInWorker, WorkerJobError } from './workerJob';
@@ -172,7 +172,7 @@ export class RunManager implements vscode.Disposable {
     let allowEndpoints: string[] | undefined;
     try {
       const judge = await resolveScoreJudge(runDir, { ...options, env });
-      allowEndpoints = await this.authorize(`scoring ${basename(runDir)}`, [{ model: judge, role: 'judge' }], readRunJson(runDir)?.config.cwd, env);
+      allowEndpoints = await this.authorize(`scoring ${basename(runDir)}`, [{ model: judge, role: 'judge' }], readRunJsonIfAny(runDir)?.config?.cwd, env);
     } catch (err) {
       this.reportError(err, `Score ${basename(runDir)}`);
       return;

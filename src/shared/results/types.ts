@@ -1,8 +1,14 @@
 // Browser-safe: the webview bundles this file. No node:* imports here.
 import { z } from 'zod';
 
-/** Run status as the results view and the Runs tree show it. */
-export type RunStatus = 'complete' | 'partial' | 'running';
+/** A run's status as run.json records it (src/core/runFolder). */
+export type RunStatus = 'running' | 'complete' | 'partial' | 'cancelled' | 'failed';
+
+/**
+ * The status the results view and the Runs tree show: `running` while a process holds the run,
+ * else `complete` as recorded; cancelled, failed and killed runs show as `partial`.
+ */
+export type ShownStatus = Extract<RunStatus, 'complete' | 'partial' | 'running'>;
 
 const nstr = z.string().nullable();
 const nnum = z.number().nullable();

@@ -8,8 +8,9 @@ import { casePrompt, datasetCandidates, readCaseLine, readCaseSnapshot, runPerso
 import type { ResolvedPersona } from '../../../core/run/config';
 import { PartialsReader } from '../../../core/results/reader';
 import { readReviews, saveReview } from '../../../core/results/reviews';
-import { PARTIALS_FILE, readRunInfo, readRunJson, type RunInfo, type RunJson } from '../../../core/results/runs';
-import type { RunStatus } from '../../../shared/results/types';
+import { readRunInfo, type RunInfo } from '../../../core/results/runs';
+import { readRunJsonIfAny, RUN_FILES, type RunJson } from '../../../core/runFolder';
+import type { ShownStatus } from '../../../shared/results/types';
 import { toViewRow } from '../../../core/results/viewRow';
 import type { Logger } from '../../../core/log';
 import { buildSycophancyReport, gridSidesFromSnapshot, readGridRows } from '../../../core/grid/report';
@@ -34,7 +35,7 @@ const POLL_MS = 2000;
 
 export class ResultsSession {
   private reader: PartialsReader;
-  private runJson: RunJson | null = null;
+  private runJson: RunJson | undefined;
   private cases: CaseSnapshot = new Map();
   private personas = new Map<string, ResolvedPersona>();
   private info: RunInfo | null = null;
@@ -50,7 +51,7 @@ export class ResultsSession {
   dropped = 0;
 
   constructor(readonly runDir: string, private readonly actions: SessionActions, private readonly log: Logger) {
-    this.reader = new PartialsReader(join(runDir, PARTIALS_FILE));
+    this.reader = new PartialsReader(join(runDir, RUN_FILES.partials));
   }
 
   /** Handles one raw message from the webview. Anything that does not validate is dropped. */
@@ -126,7 +127,7 @@ export class ResultsSession {
 
   /** Sends init, every row in chunks, and the review labels; then watches for more rows. */
   private async loadAll(): Promise<void> {
-    this.runJson = await readRunJson(this.runDir);
+    this.runJson = readRunJsonIfAny(this.runDir);
     this.personas = runPersonas(this.runJson);
     this.cases = await readCaseSnapshot(this.runDir, this.abort.signal);
     this.info = await readRunInfo(this.runDir);
@@ -189,7 +190,7 @@ export class ResultsSession {
       await this.sendGrid();
       if (this.hasLabels) await this.sendLabels(false);
     }
-    const before: RunStatus | undefined = this.info?.status;
+    const before: ShownStatus | undefined = this.info?.status;
     const info = await readRunInfo(this.runDir);
     if (info) {
       this.info = info;

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
-import { scanJsonl } from './jsonlScan';
+import { scanJsonl } from '../storage/jsonlScan';
 import type { ResultRow } from './row';
 import { ExpectedError } from '../errors';
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { RUN_FILES } from './names';
 import type { Database, Statement } from 'sql.js';
 import { fsyncDir, renameWithRetry, tempPathFor, writeFileSynced } from '../storage/atomic';
 import { loadSqlJs } from '../storage/sqljs';
@@ -42,9 +43,9 @@ export class StateDb {
         const ok = db.exec('PRAGMA integrity_check')[0]?.values[0]?.[0];
         if (ok !== 'ok') throw new Error(`integrity_check: ${String(ok)}`);
         db.exec(SCHEMA);
-        return new StateDb(db, file, candidate === file ? note : `${note ?? 'state.sqlite missing'}; using state.sqlite.bak`);
+        return new StateDb(db, file, candidate === file ? note : `${note ?? `${RUN_FILES.state} missing`}; using ${RUN_FILES.state}.bak`);
       } catch (err) {
-        note = `${candidate.endsWith('.bak') ? 'state.sqlite.bak' : 'state.sqlite'} unreadable (${err instanceof Error ? err.message : String(err)})`;
+        note = `${basename(candidate)} unreadable (${err instanceof Error ? err.message : String(err)})`;
       }
     }
     const db = new SQL.Database();
