@@ -1,5 +1,5 @@
 import { PROVIDER_PRESETS, type GenerationParams, type ModelEntry, type ProviderName } from '../schemas/models';
-import { isLoopbackUrl } from './endpoints';
+import { isLoopbackUrl } from './loopback';
 
 /** Where a model's key comes from. Never the key itself: this object is written to run.json. */
 export interface KeySource {

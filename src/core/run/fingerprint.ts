@@ -1,36 +1,12 @@
 import { createHash } from 'node:crypto';
 import { redact } from '../log';
 import type { ResolvedModel } from '../providers/models';
-import type { ResolvedRunConfig } from './config';
+import type { Fingerprint, GridPrint, ModelPrint, ResolvedRunConfig } from './types';
+
+export type { Fingerprint, GridPrint } from './types';
 import { ExpectedError } from '../errors';
 
-/**
- * What a run's results depend on. Two invocations may share a run folder only when this is
- * identical: same data (by content), models (endpoint and generation parameters), persona
- * texts, judge (model, endpoint and prompt), limit and scoring mode. Operational settings
- * (concurrency, rate limits, timeouts, retries) may change between sessions.
- */
-export interface Fingerprint {
-  datasets: { path: string; sha256: string }[];
-  limit: number | null;
-  /** Case ids the run is restricted to (absent: all). */
-  cases?: string[];
-  /** A grid run's grid (absent: not a grid run). */
-  grid?: GridPrint;
-  models: ModelPrint[];
-  personas: Record<string, string>;
-  score: 'now' | 'later';
-  judge: (ModelPrint & { scorer: Record<string, unknown> }) | null;
-}
 
-/** The grid as far as results depend on it: its content (parsed, so comments do not count) and sampling. */
-export interface GridPrint {
-  file: string;
-  sha256: string;
-  include_neutral: boolean;
-  limit: number | null;
-  seed: string | number;
-}
 
 /** The grid part of a run's fingerprint (undefined for a run without a grid). */
 export function gridPrint(cfg: Pick<ResolvedRunConfig, 'grid'>): GridPrint | undefined {
@@ -52,12 +28,6 @@ export function diffGridPrints(before: GridPrint | undefined, after: GridPrint |
   return out;
 }
 
-interface ModelPrint {
-  slug: string;
-  model: string;
-  baseURL: string;
-  params: Record<string, unknown>;
-}
 
 function modelPrint(m: ResolvedModel): ModelPrint {
   return { slug: m.slug, model: m.model, baseURL: redact(m.baseURL), params: sortKeys(m.params) };

@@ -1,7 +1,7 @@
 import { conversationTurns, type Case } from '../schemas/cases';
 import { renderTemplate } from '../validate/placeholders';
 import type { ChatMessage } from '../providers/client';
-import type { ResolvedPersona } from './config';
+import type { ResolvedPersona } from './types';
 import { resultKey, type ResultRow } from '../runFolder';
 
 /** One line of the run's `cases.jsonl`: the case exactly as it was run, and where it came from. */

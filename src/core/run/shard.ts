@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { scanJsonl } from '../storage/jsonlScan';
 import { RUN_FILES, type ShardRecord } from '../runFolder';
 import type { SnapshotCase } from './plan';
+import type { ShardSpec } from './types';
+
+export type { ShardSpec } from './types';
 
 /**
  * Sharding a run (docs/sharding.md): shard `index` of `count` (0-based) runs only its share of the
@@ -12,10 +15,6 @@ import type { SnapshotCase } from './plan';
  * by sha256(plan hash, unit id) and dealt round-robin: the split depends only on the plan and the
  * count, every unit lands in exactly one shard, and shard sizes differ by at most one unit.
  */
-export interface ShardSpec {
-  index: number;
-  count: number;
-}
 
 /** What a shard's run.json records (`shard`): enough for `awb merge` to check and to name gaps. */
 

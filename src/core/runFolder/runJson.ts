@@ -6,8 +6,7 @@ import { redact } from '../log';
 import { writeFileAtomicSync } from '../storage/atomic';
 import type { Grid } from '../schemas/grid';
 // Type-only: run.json stores the runner's resolved configuration and fingerprint as they are.
-import type { ResolvedGrid, ResolvedRunConfig, StoredInput } from '../run/config';
-import type { Fingerprint } from '../run/fingerprint';
+import type { Fingerprint, ResolvedGrid, ResolvedRunConfig, StoredInput } from '../run/types';
 import { RUN_FILES } from './names';
 
 import type { RunStatus } from '../../shared/results/types';
