@@ -60,3 +60,28 @@ test('lint refuses a floating promise and HTML injection in the webview', async 
   assert.ok(msgs.some((m) => m.startsWith('@typescript-eslint/no-floating-promises')), msgs.join('\n'));
   assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('textContent')), msgs.join('\n'));
 });
+
+test('the cycle check refuses a cycle made of type imports only (ESLint skips those)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const tag = `lintplant_${process.pid}_types`;
+  const dir = join(root, 'src/core', tag);
+  mkdirSync(dir, { recursive: true });
+  try {
+    writeFileSync(join(dir, 'a.ts'), "import type { B } from './b';\nexport interface A { b?: B }\n");
+    writeFileSync(join(dir, 'b.ts'), "import type { A } from './a';\nexport interface B { a?: A }\n");
+    const r = spawnSync(process.execPath, [join(root, 'scripts/checkCycles.mjs')], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`${tag}/a\\.ts ↔ src/core/${tag}/b\\.ts`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const clean = spawnSync(process.execPath, [join(root, 'scripts/checkCycles.mjs')], { encoding: 'utf8' });
+  assert.equal(clean.status, 0, `the tree as committed has no cycle:\n${clean.stderr}`);
+});
+
+test('lint refuses a run file named outside the run folder\'s owner', async () => {
+  const msgs = ruleIds(await lintPlanted({
+    'src/core/PLANT/planted.ts': "import { join } from 'node:path';\nexport const f = (dir: string): string => join(dir, 'partials.jsonl');\n",
+  }));
+  assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('RUN_FILES')), msgs.join('\n'));
+});
