@@ -1,5 +1,5 @@
 // The results webview's HTML document. No vscode import, so tests parse it with jsdom.
-import { escapeAttr, webviewCsp } from '../../webviewCsp';
+import { webviewDocument } from '../../webviewCsp';
 
 export { makeNonce } from '../../webviewCsp';
 
@@ -37,19 +37,9 @@ export interface ResultsHtmlOptions {
  * later by message and is inserted as text.
  */
 export function renderResultsHtml(o: ResultsHtmlOptions): string {
-  const csp = webviewCsp({ cspSource: o.cspSource, nonce: o.nonce, styleNonce: true });
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${escapeAttr(o.nonce)}" href="${escapeAttr(o.styleUri)}">
-<title>Results</title>
-</head>
-<body${o.panelId && /^[0-9a-f]{1,64}$/.test(o.panelId) ? ` data-panel-id="${o.panelId}"` : ''}>
-<div id="app" aria-live="polite"><p class="loading">Loading results…</p></div>
-<script nonce="${escapeAttr(o.nonce)}" src="${escapeAttr(o.scriptUri)}"></script>
-</body>
-</html>`;
+  const panel = o.panelId && /^[0-9a-f]{1,64}$/.test(o.panelId) ? { 'data-panel-id': o.panelId } : undefined;
+  return webviewDocument({
+    cspSource: o.cspSource, nonce: o.nonce, scriptUri: o.scriptUri, styleUris: [o.styleUri], styleNonce: true,
+    title: 'Results', loading: 'Loading results…', ...(panel ? { bodyAttributes: panel } : {}),
+  });
 }
