@@ -254,7 +254,7 @@ export async function makeRun(o: MakeRunOptions): Promise<MadeRun> {
     ? { name: 'Default', system_prompt: '{{persona_system_prompt}}' }
     : { name: p, system_prompt: `You are ${p.replace(/_/g, ' ')}. Stay in character. {{persona_system_prompt}}` }]));
   const model = (slug: string) => ({ slug, model: slug, provider: 'custom', baseURL: 'http://127.0.0.1:9/v1', key: { env: 'OPENAI_API_KEY' }, concurrency: 4, params: {} });
-  // run.json in the runner's format (src/core/run/runFolder.ts RunJson), trimmed to what matters here.
+  // run.json in the runner's format (src/core/runFolder RunJson), trimmed to what matters here.
   writeFileSync(join(runDir, 'run.json'), JSON.stringify({
     format: 1,
     run_id: runId,

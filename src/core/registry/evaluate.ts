@@ -100,7 +100,7 @@ export async function evaluateOutputs(
   return saved!;
 }
 
-/** The fields of a run's result row (src/core/run/row.ts `ResultRow`) that history needs. */
+/** The fields of a run's result row (src/core/runFolder/row.ts `ResultRow`) that history needs. */
 export interface RunRowLike {
   model_slug: string;
   persona_slug: string;
