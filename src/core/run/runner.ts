@@ -1,39 +1,32 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { buildReport } from '../export/report';
 import { renameWithRetry, tempPathFor } from '../storage/atomic';
 import { createMasterScorer } from '../grid/masterScorer';
-import { judgeRow } from '../judge/judge';
 import { safetyJudge } from '../judge/safetyJudge';
 import type { Scorer } from '../judge/scorer';
-import { noopLogger, redact, redactingLogger, teeLogger, type Logger } from '../log';
-import { ProviderError } from '../providers/client';
-import type { Clock } from '../providers/limits';
+import { noopLogger, redactingLogger, teeLogger, type Logger } from '../log';
 import type { ResolvedModel } from '../providers/models';
 import { authorizeKeys, type AuthorizedKeys } from '../providers/keys';
-import { ProviderPool } from '../providers/pool';
+import {
+  acquireRunLock, finishedStatus, PartialsWriter, readRunJson, RUN_FILES, scanPartials, StateDb, writeRunJson, writeRunJsonInPlace,
+  type RunJson, type RunStatus,
+} from '../runFolder';
+import { ioMessage } from '../validate/fileCheck';
+import { callModels, type CallOptions } from './calls';
 import { ConfigError, displayPath, storedInput, type ResolvedRunConfig } from './config';
 import { diffFingerprints, ResumeMismatchError } from './fingerprint';
 import { FileLogger } from './fileLogger';
-import { readRange, scanJsonl } from '../storage/jsonlScan';
-import { PartialsWriter, scanPartials } from '../runFolder';
-import { baseRow, buildMessages, type SnapshotCase } from './plan';
+import { type SnapshotCase } from './plan';
 import { prepareData } from './prepare';
-import type { ModelStats, RunProgress, RunSummary } from './progress';
-import { resultKey, type ResultRow } from '../runFolder';
-import { acquireRunLock, finishedStatus, readRunJson, RUN_FILES, writeRunJson, writeRunJsonInPlace, type RunJson, type RunStatus } from '../runFolder';
-import { StateDb } from '../runFolder';
+import type { RunProgress, RunSummary } from './progress';
 import { dryRunSummary, resumeCommand } from './dryRun';
 import { buildGridCases, checkGridResume, storedConfig } from './gridRun';
 import { recordRunHistory, type RegistryTarget } from './history';
-import { ioMessage } from '../validate/fileCheck';
 import { diffShard, planShards, shardRecord, shardUnit } from './shard';
 
-/** Options of `runBenchmark`; all optional. */
-export interface RunOptions {
-  /** Cancels the run: requests in flight are aborted, nothing is written for them, state is saved. */
-  signal?: AbortSignal;
+/** Options of `runBenchmark`; all optional (cancellation, pacing and memory: CallOptions). */
+export interface RunOptions extends CallOptions {
   onProgress?: (p: RunProgress) => void;
   log?: Logger;
   /** Key of a model (the extension reads SecretStorage); else the model's environment variable. */
@@ -48,18 +41,6 @@ export interface RunOptions {
   allowKeyEnvs?: string[];
   /** The judge; default the grid's master scorer for a grid run, else the original Python runner's safety judge. */
   scorer?: Scorer<unknown>;
-  /** How often the state DB is persisted (default 5 s; also at the end and on cancel). */
-  checkpointMs?: number;
-  /**
-   * Called between phases and about once a second while running. A process that owns its heap
-   * (the CLI) passes a full GC here: V8 otherwise lets garbage from 100,000s of calls pile up
-   * before collecting it, which is what peak memory measures. The extension leaves it unset.
-   */
-  collectGarbage?: () => void;
-  /** Retry-After above this pauses the model's queue (default 60 s). */
-  longRetryAfterMs?: number;
-  clock?: Clock;
-  fetch?: typeof fetch;
   /**
    * The registry whose history records this run (every registered dataset of the run: one result
    * per model × persona): a path or URL; `false` records nothing. Default `AWB_REGISTRY`, else
@@ -113,16 +94,50 @@ export async function runBenchmark(cfg: ResolvedRunConfig, opts: RunOptions = {}
   }
 }
 
+type RunFiles = { partials: string; state: string; cases: string };
+type Prepared = Awaited<ReturnType<typeof prepareData>>;
+
+/** The phases of a run that holds its folder's lock, in order. */
 async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Scorer<unknown>, authorized: AuthorizedKeys, secrets: Set<string>, log: Logger): Promise<RunSummary> {
   const t0 = performance.now();
   const dir = cfg.runDir;
-  const files = { partials: join(dir, RUN_FILES.partials), state: join(dir, RUN_FILES.state), cases: join(dir, RUN_FILES.cases) };
+  const files: RunFiles = { partials: join(dir, RUN_FILES.partials), state: join(dir, RUN_FILES.state), cases: join(dir, RUN_FILES.cases) };
   const emit = (p: RunProgress) => { try { opts.onProgress?.(p); } catch (err) { log.warn(`progress listener failed: ${String(err)}`); } };
   emit({ phase: 'loading', done: 0, total: 0, errors: 0, judgeErrors: 0, rate: 0, etaSeconds: undefined, inFlight: 0 });
   // Read once: the run is locked, nothing else writes it until this run does.
   const existing = readRunJson(dir);
 
-  // 1. Data: validate, hash, snapshot; compare with the stored fingerprint before touching anything.
+  const { prepared, gridBuilt } = await preparePlan(cfg, opts, scorer, existing, files, log);
+
+  // Keys were authorized before the run folder was touched (endpoints approved, plain http
+  // refused); they stay in memory only and are redacted from everything written.
+  const { keys, missing } = authorized;
+  if (missing.length) throw new ConfigError(`no API key for: ${missing.join('; ')}`);
+  for (const k of keys.values()) if (k) secrets.add(k);
+
+  const { db, writer, answered } = await openState(files, prepared.fingerprintSha256, cfg.score === 'now', log);
+
+  // A shard runs only its units (cases; grid groups) of the plan: see shard.ts.
+  const keysPerCase = cfg.personas.length * cfg.models.length;
+  const shardSplit = cfg.shard ? planShards(files.cases, prepared.fingerprintSha256, cfg.shard.count, Boolean(cfg.grid)) : undefined;
+  const shard = cfg.shard && shardSplit ? shardRecord(shardSplit, prepared.fingerprintSha256, cfg.shard, keysPerCase) : undefined;
+  const owns = (c: SnapshotCase['case']) => !shardSplit || shardSplit.shardOfUnit.get(shardUnit(c, shardSplit.grid)) === cfg.shard!.index;
+  const total = shard ? shard.keys : prepared.totalCases * keysPerCase;
+  const alreadyDone = db.count();
+
+  // run.json's first write: the plan, status `running`.
+  const runJson = startingRunJson(cfg, scorer, prepared, existing, { total, done: alreadyDone, shard });
+  writeRunJson(dir, runJson, secrets);
+  if (shard) log.info(`shard ${shard.index}/${shard.count} of plan ${shard.plan_sha256.slice(0, 12)}: ${shard.units} of ${shard.plan_units} ${shard.unit}s, ${shard.cases} of ${shard.plan_cases} cases`);
+  log.info(`run ${cfg.runId}: ${shard ? shard.cases : prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done${answered.size ? `, ${answered.size} answered and waiting for the judge` : ''}; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
+
+  const calls = await callModels({ cfg, opts, scorer, keys, secrets, log, files, db, writer, answered, owns, total, alreadyDone, t0, emit });
+
+  return finishRun({ cfg, opts, scorer, secrets, log, emit, t0, runJson, prepared, gridBuilt, calls, total });
+}
+
+/** The data: validated, hashed and snapshot to cases.jsonl, checked against the stored fingerprint before anything else is touched. */
+async function preparePlan(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Scorer<unknown>, existing: RunJson | undefined, files: RunFiles, log: Logger): Promise<{ prepared: Prepared; gridBuilt: RunSummary['grid'] }> {
   let gridBuilt: RunSummary['grid'];
   if (cfg.grid) {
     checkGridResume(cfg, existing);
@@ -143,22 +158,19 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   }
   opts.collectGarbage?.();
   for (const w of prepared.warnings) log.warn(`${w.file}:${w.line}:${w.column}: ${w.message} [${w.rule}]`);
+  return { prepared, gridBuilt };
+}
 
-  // 2. Keys: resolved once, kept in memory only, and redacted from everything written.
-  // (authorized before the run folder was touched: endpoints approved, plain http refused.)
-  const callModels = cfg.score === 'now' ? [...cfg.models, cfg.judge] : cfg.models;
-  const { keys, missing } = authorized;
-  if (missing.length) throw new ConfigError(`no API key for: ${missing.join('; ')}`);
-  for (const k of keys.values()) if (k) secrets.add(k);
-
-  // 3. State: partials.jsonl is the truth; the DB is reconciled with it.
+/**
+ * The state index, reconciled with partials.jsonl (the truth), and the writer that appends to it.
+ * A run judged as it goes writes each answer as a `pending` row before its judge is asked: a
+ * resume judges those answers (`answered`) and asks the model only for what it never answered.
+ */
+async function openState(files: RunFiles, fingerprintSha256: string, scoreNow: boolean, log: Logger): Promise<{ db: StateDb; writer: PartialsWriter; answered: Map<string, [number, number]> }> {
   const db = await StateDb.open(files.state);
-  if (db.recovered) log.warn(`state.sqlite: ${db.recovered}; rebuilding from partials.jsonl`);
+  if (db.recovered) log.warn(`${RUN_FILES.state}: ${db.recovered}; rebuilding from ${RUN_FILES.partials}`);
   const partialsSize = existsSync(files.partials) ? statSync(files.partials).size : 0;
-  if (db.getMeta('fingerprint') !== prepared.fingerprintSha256 || db.coverage.offset > partialsSize) db.clear();
-  // A run judged as it goes writes each answer as a `pending` row before its judge is asked: a
-  // resume judges those answers and asks the model only for what it never answered.
-  const scoreNow = cfg.score === 'now';
+  if (db.getMeta('fingerprint') !== fingerprintSha256 || db.coverage.offset > partialsSize) db.clear();
   const scan = scanPartials(files.partials, db.coverage, undefined, { scoreNow });
   for (const k of scan.doneKeys) {
     db.markDone(k);
@@ -166,24 +178,21 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
   }
   for (const [k, at] of scan.answered) if (!db.has(k)) db.markAnswered(k, at[0], at[1]);
   const answered = scoreNow ? db.answered() : new Map<string, [number, number]>();
-  if (scan.tornTail) log.warn(`partials.jsonl: dropped a torn last line after line ${scan.lines}; that key runs again`);
+  if (scan.tornTail) log.warn(`${RUN_FILES.partials}: dropped a torn last line after line ${scan.lines}; that key runs again`);
   const writer = new PartialsWriter(files.partials, scan.validEnd, scan.lines);
-  db.setMeta('fingerprint', prepared.fingerprintSha256);
+  db.setMeta('fingerprint', fingerprintSha256);
   db.checkpoint(writer.position);
+  return { db, writer, answered };
+}
 
-  // A shard runs only its units (cases; grid groups) of the plan: see shard.ts.
-  const keysPerCase = cfg.personas.length * cfg.models.length;
-  const shardSplit = cfg.shard ? planShards(files.cases, prepared.fingerprintSha256, cfg.shard.count, Boolean(cfg.grid)) : undefined;
-  const shard = cfg.shard && shardSplit ? shardRecord(shardSplit, prepared.fingerprintSha256, cfg.shard, keysPerCase) : undefined;
-  const owns = (c: SnapshotCase['case']) => !shardSplit || shardSplit.shardOfUnit.get(shardUnit(c, shardSplit.grid)) === cfg.shard!.index;
-  const total = shard ? shard.keys : prepared.totalCases * keysPerCase;
-  const alreadyDone = db.count();
-  const now = () => new Date().toISOString();
-  const runJson: RunJson = {
+/** run.json as a run starts: its plan and status `running`; what an earlier session recorded is kept. */
+function startingRunJson(cfg: ResolvedRunConfig, scorer: Scorer<unknown>, prepared: Prepared, existing: RunJson | undefined, at: { total: number; done: number; shard: RunJson['shard'] }): RunJson {
+  const now = new Date().toISOString();
+  return {
     format: 1,
     run_id: cfg.runId,
-    created_at: existing?.created_at ?? now(),
-    updated_at: now(),
+    created_at: existing?.created_at ?? now,
+    updated_at: now,
     status: 'running',
     config: storedConfig(cfg),
     ...(cfg.grid ? { grid: cfg.grid.spec } : {}),
@@ -195,209 +204,27 @@ async function runLocked(cfg: ResolvedRunConfig, opts: RunOptions, scorer: Score
       personas: Object.fromEntries(cfg.personas.map((p) => [p.slug, { name: p.name, system_prompt: p.systemPrompt }])),
       judge: cfg.score === 'now' ? { model: cfg.judge.slug, ...scorer.describe() } : null,
     },
-    counts: { total, done: alreadyDone, errors: existing?.counts.errors ?? 0, judge_errors: existing?.counts.judge_errors ?? 0, judge_pending: existing?.counts.judge_pending ?? 0 },
+    counts: { total: at.total, done: at.done, errors: existing?.counts?.errors ?? 0, judge_errors: existing?.counts?.judge_errors ?? 0, judge_pending: existing?.counts?.judge_pending ?? 0 },
     scoring: existing?.scoring ?? [],
     resume_command: resumeCommand(cfg),
-    ...(shard ? { shard } : {}),
+    ...(at.shard ? { shard: at.shard } : {}),
     // A merged run resumed here keeps where its rows came from.
     ...(existing?.merge ? { merge: existing.merge } : {}),
   };
-  writeRunJson(dir, runJson, secrets);
-  if (shard) log.info(`shard ${shard.index}/${shard.count} of plan ${shard.plan_sha256.slice(0, 12)}: ${shard.units} of ${shard.plan_units} ${shard.unit}s, ${shard.cases} of ${shard.plan_cases} cases`);
-  log.info(`run ${cfg.runId}: ${shard ? shard.cases : prepared.totalCases} cases × ${cfg.personas.length} personas × ${cfg.models.length} models = ${total} keys; ${alreadyDone} already done${answered.size ? `, ${answered.size} answered and waiting for the judge` : ''}; judge ${cfg.score === 'now' ? cfg.judge.slug : 'later'}`);
+}
 
-  // 4. Calls.
-  const ac = new AbortController();
-  // Every request in flight listens to this signal.
-  setMaxListeners(0, ac.signal);
-  const onUserAbort = () => ac.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) ac.abort(opts.signal.reason);
-  opts.signal?.addEventListener('abort', onUserAbort, { once: true });
-  const pool = new ProviderPool(callModels, keys, {
-    concurrency: cfg.concurrency,
-    ...(cfg.rateLimitRps ? { rateLimitRps: cfg.rateLimitRps } : {}),
-    timeoutS: cfg.timeoutS,
-    maxRetries: cfg.maxRetries,
-    ...(opts.longRetryAfterMs !== undefined ? { longRetryAfterMs: opts.longRetryAfterMs } : {}),
-    log,
-    secrets: () => secrets,
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
-  const perModel: Record<string, ModelStats> = Object.fromEntries(cfg.models.map((m) => [m.slug, { completed: 0, errors: 0, judgeErrors: 0, judgeReasks: 0, attempts: 0, concurrencyDecreases: 0 }]));
-  const session = { completed: 0, errors: 0, judgeErrors: 0, skipped: 0, calls: 0 };
-  let done = alreadyDone;
-  let inFlight = 0;
-  let fatal: string | undefined;
-  /** Stops the run once (the first reason wins): requests in flight are aborted, no new one starts. */
-  const stopRun = (reason: string): void => {
-    if (!fatal) {
-      fatal = reason;
-      log.error(`stopping the run: ${fatal}`);
-    }
-    ac.abort(new Error(fatal));
-  };
-  // A write that fails (disk full, quota, permissions) stops the run: answers that cannot be
-  // recorded would be paid for and thrown away, key after key.
-  const writeFailed = (what: string, err: unknown): void =>
-    stopRun(`cannot write ${what}: ${ioMessage(err)}; no more requests are sent (resume once it is writable again)`);
-  let lastEmit = 0;
-  const progress = (lastRow?: ResultRow, force = false): void => {
-    const t = performance.now();
-    if (!force && t - lastEmit < 100) return;
-    lastEmit = t;
-    const rate = session.completed + session.errors ? (session.completed + session.errors) / Math.max(0.001, (t - t0) / 1000) : 0;
-    emit({ phase: 'running', done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate, etaSeconds: rate > 0 ? (total - done) / rate : undefined, inFlight, ...(lastRow ? { lastRow } : {}) });
-  };
-  // Defence in depth: a row that somehow contains a key (a model echoing it) is redacted.
-  const serialise = (row: ResultRow): string => {
-    const text = JSON.stringify(row);
-    for (const s of secrets) if (text.includes(s)) return redact(text, secrets);
-    return text;
-  };
-  let checkpointFailed = false;
-  const checkpoint = () => {
-    try {
-      writer.sync();
-      db.checkpoint(writer.position);
-    } catch (err) {
-      // partials.jsonl stays the truth (the index is rebuilt from it on resume), but a disk that
-      // cannot take the checkpoint cannot take the rows either: stop, and say so once.
-      if (!checkpointFailed) writeFailed(`the run state (${RUN_FILES.state})`, err);
-      checkpointFailed = true;
-    }
-  };
-  const timer = setInterval(checkpoint, opts.checkpointMs ?? 5000);
-  timer.unref?.();
-  const gcTimer = opts.collectGarbage ? setInterval(opts.collectGarbage, 1000) : undefined;
-  gcTimer?.unref?.();
-
-  /** The answer a previous session received for a key, waiting for its judge (its `pending` row). */
-  const answerOf = (key: string): ResultRow | undefined => {
-    const at = answered.get(key);
-    if (!at) return undefined;
-    try {
-      const row = JSON.parse(readRange(files.partials, at[0], at[1])) as ResultRow;
-      if (row.key === key && row.raw_candidate !== null && row.error === null) return row;
-    } catch { /* not where the index says: ask again */ }
-    log.warn(`${key}: the answer recorded in state.sqlite is not in partials.jsonl; asking the model again`);
-    return undefined;
-  };
-
-  const runKey = async (m: ResolvedModel, persona: ResolvedRunConfig['personas'][number], snap: SnapshotCase, answer?: ResultRow): Promise<void> => {
-    const row = answer ?? baseRow(cfg.runId, snap, persona.slug, m.slug, m.model, now());
-    inFlight++;
-    try {
-      if (!answer) {
-        const r = await pool.chat(m.slug, buildMessages(persona, snap.case), ac.signal);
-        row.raw_candidate = r.text;
-        row.attempts = r.attempts;
-        row.latency_ms = r.latencyMs;
-        session.calls += r.attempts;
-        if (scoreNow) {
-          // Durable before the judge is asked: whatever happens to the judge, this answer is paid once.
-          row.completed_at = now();
-          const start = writer.position.offset;
-          try {
-            writer.append(serialise(row));
-          } catch (err) {
-            writeFailed(RUN_FILES.partials, err);
-            return;
-          }
-          db.markAnswered(row.key, start, writer.position.offset);
-        }
-      }
-      if (scoreNow) {
-        Object.assign(row, await judgeRow(scorer, pool, cfg.judge.slug, row, snap.case, ac.signal));
-        session.calls += row.judge_attempts;
-      }
-    } catch (err) {
-      const pe = err instanceof ProviderError ? err : new ProviderError(ac.signal.aborted ? 'aborted' : 'failed', redact(err instanceof Error ? err.message : String(err), secrets));
-      if (pe.kind === 'aborted' || ac.signal.aborted) return; // nothing written: the key stays pending
-      if (pe.kind === 'fatal') {
-        stopRun(`${row.raw_candidate !== null ? `judge ${cfg.judge.slug}` : m.slug}: ${pe.message}`);
-        return;
-      }
-      row.error = pe.message;
-      row.attempts = pe.attempts;
-      row.judge_status = 'skipped';
-      session.calls += pe.attempts;
-    } finally {
-      inFlight--;
-    }
-    row.completed_at = now();
-    try {
-      writer.append(serialise(row));
-    } catch (err) {
-      writeFailed(RUN_FILES.partials, err);
-      return;
-    }
-    const stats = perModel[m.slug]!;
-    if (!answer) stats.attempts += row.attempts;
-    if (row.error === null) {
-      db.markDone(row.key);
-      if (scoreNow) db.dropAnswered(row.key);
-      done++;
-      session.completed++;
-      stats.completed++;
-      stats.judgeReasks += Math.max(0, row.judge_attempts - 1);
-      if (row.judge_status === 'error') { session.judgeErrors++; stats.judgeErrors++; log.warn(`${row.key}: judge: ${row.judge_error}`); }
-    } else {
-      session.errors++;
-      stats.errors++;
-      log.warn(`${row.key}: ${row.error}`);
-    }
-    progress(row);
-  };
-
-  const pipeline = async (m: ResolvedModel): Promise<void> => {
-    // Enough tasks queued to keep every slot busy, few enough to keep memory flat.
-    const window = Math.min(cfg.concurrency, m.concurrency) + cfg.concurrency + 4;
-    // A counting semaphore, not Promise.race over the running set: racing re-subscribes to every
-    // running task on each start, O(window) reactions per task.
-    let running = 0;
-    let wake: (() => void) | undefined;
-    const settled = (): void => { running--; const w = wake; wake = undefined; w?.(); };
-    const slotFreed = () => new Promise<void>((resolve) => { wake = resolve; });
-    outer: for (const l of scanJsonl(files.cases)) {
-      if (ac.signal.aborted) break;
-      if (!l.terminated) break;
-      const snap = JSON.parse(l.text) as SnapshotCase;
-      if (!owns(snap.case)) continue;
-      for (const p of cfg.personas) {
-        const key = resultKey(snap.case.id, p.slug, m.slug);
-        if (db.has(key)) { session.skipped++; continue; }
-        while (running >= window) await slotFreed();
-        if (ac.signal.aborted) break outer;
-        const answer = answered.size ? answerOf(key) : undefined;
-        running++;
-        runKey(m, p, snap, answer).catch((err: unknown) => {
-          log.error(`internal error on ${snap.case.id}|${p.slug}|${m.slug}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-        }).finally(settled);
-        // Start tasks one event-loop turn apart: launching a whole window of requests (SDK
-        // setup, sockets) in one turn stalls the host's event loop for 100+ ms at the start.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }
-    while (running > 0) await slotFreed();
-  };
-
-  try {
-    progress(undefined, true);
-    await Promise.all(cfg.models.map((m) => pipeline(m)));
-    progress(undefined, true);
-  } finally {
-    clearInterval(timer);
-    if (gcTimer) clearInterval(gcTimer);
-    opts.signal?.removeEventListener('abort', onUserAbort);
-    for (const m of cfg.models) perModel[m.slug]!.concurrencyDecreases = pool.gate(m.slug)?.decreases ?? 0;
-    pool.dispose();
-    checkpoint();
-    writer.close();
-    db.close();
-  }
-
-  // 5. Artifacts, from partials.jsonl (each key once), then the final run.json.
+/**
+ * The end of a run, however it ended: results files rebuilt from partials.jsonl (each key once),
+ * run.json's second write (status, counts, the scoring pass), the registry's history.
+ */
+async function finishRun(r: {
+  cfg: ResolvedRunConfig; opts: RunOptions; scorer: Scorer<unknown>; secrets: Set<string>; log: Logger; emit: (p: RunProgress) => void; t0: number;
+  runJson: RunJson; prepared: Prepared; gridBuilt: RunSummary['grid']; calls: Awaited<ReturnType<typeof callModels>>; total: number;
+}): Promise<RunSummary> {
+  const { cfg, opts, scorer, secrets, log, emit, t0, runJson, prepared, gridBuilt, total } = r;
+  const { session, perModel, fatal, done } = r.calls;
+  const dir = cfg.runDir;
+  const now = () => new Date().toISOString();
   emit({ phase: 'exporting', done, total, errors: session.errors, judgeErrors: session.judgeErrors, rate: 0, etaSeconds: 0, inFlight: 0 });
   const cancelled = opts.signal?.aborted === true;
   let artifacts: string[] = [];
