@@ -108,7 +108,7 @@ function lint() {
   for (const [tier, script, args] of [
     ['lint', join('node_modules', 'eslint', 'bin', 'eslint.js'), ['--max-warnings=0', 'src', 'webview']],
     ['cycles', join('scripts', 'checkCycles.mjs'), []],
-    ['knip', join('node_modules', 'knip', 'bin', 'knip.js'), ['--no-progress', '--include', 'files,dependencies,unlisted,binaries,unresolved']],
+    ['knip', join('node_modules', 'knip', 'bin', 'knip.js'), ['--no-progress', '--include', 'files,dependencies,unlisted,binaries,unresolved,exports,types,duplicates']],
   ]) {
     const t0 = Date.now();
     log(`${tier}: ${script} ${args.join(' ')}`);

@@ -2,7 +2,7 @@
 // summary, the table, the case detail and the comparison in step with what the host sends.
 import { RowTable, type RowFilter, type SortSpec } from '../src/shared/results/query';
 import { aggregateByModelPersona, judgeHumanAgreement } from '../src/shared/results/aggregate';
-import { SORT_COLUMNS, type ViewRow } from '../src/shared/results/types';
+import { SORT_COLUMNS } from '../src/shared/results/types';
 import type { CaseDetail, HostMessage, RunView } from '../src/shared/protocol';
 import { el, replaceChildren } from './dom';
 import { renderDetail } from './detail';
@@ -343,4 +343,3 @@ function ordered(preferred: readonly string[] | undefined, seen: string[]): stri
   return out;
 }
 
-export type { ViewRow };

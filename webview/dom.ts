@@ -26,12 +26,12 @@ export function el(tag: string, props: ElProps = {}, ...children: Child[]): HTML
   return e;
 }
 
-export function setAttr(e: Element, name: string, value: string): void {
+function setAttr(e: Element, name: string, value: string): void {
   if (FORBIDDEN_ATTR.test(name)) throw new Error(`attribute ${name} is not allowed`);
   e.setAttribute(name, value);
 }
 
-export function append(parent: Node, ...children: Child[]): void {
+function append(parent: Node, ...children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     parent.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);

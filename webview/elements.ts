@@ -15,4 +15,3 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 export interface VscSelect extends HTMLElement { value: string }
 export interface VscTextfield extends HTMLElement { value: string }
 export interface VscTabs extends HTMLElement { selectedIndex: number }
-export interface VscCollapsible extends HTMLElement { open: boolean; heading: string }

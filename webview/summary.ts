@@ -67,7 +67,7 @@ export interface SummaryInput {
 }
 
 /** `[lo–hi] · n N`: a figure's 95% interval and its n, for the table and the tooltips. */
-export function ciText(ci: Interval | null, n: number, pct: boolean): string {
+function ciText(ci: Interval | null, n: number, pct: boolean): string {
   const f = (v: number) => (pct ? `${(v * 100).toFixed(1)}%` : v.toFixed(2));
   return ci ? `95% CI ${f(ci.lo)}–${f(ci.hi)} · n ${n}` : `n ${n}`;
 }

@@ -5,7 +5,7 @@ import type { SortColumn, Review, ViewRow } from '../src/shared/results/types';
 import type { SortSpec } from '../src/shared/results/query';
 import { el, fmtNum } from './dom';
 
-export const ROW_HEIGHT = 26;
+const ROW_HEIGHT = 26;
 
 interface Column {
   id: SortColumn;
@@ -38,9 +38,9 @@ export const COLUMNS: Column[] = [
   { id: 'answer', label: 'Answer', width: 'minmax(200px, 1fr)', value: (r) => (r.answer.length > 300 ? r.answer.slice(0, 300) : r.answer).replace(/\s+/g, ' ') },
 ];
 
-export const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
+const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
 /** Sum of the columns' minimum widths: below it the table scrolls sideways. */
-export const MIN_WIDTH = COLUMNS.reduce((a, c) => a + Number(/(\d+)px/.exec(c.width)?.[1] ?? 80), 0);
+const MIN_WIDTH = COLUMNS.reduce((a, c) => a + Number(/(\d+)px/.exec(c.width)?.[1] ?? 80), 0);
 
 /** Rows scanned for the longest values; above it, rows evenly spread over the table. */
 const FIT_SAMPLE = 20_000;

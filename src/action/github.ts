@@ -30,7 +30,7 @@ export interface GitHubClientOptions {
 }
 
 /** The `rel="next"` URL of a Link header, if any. */
-export function nextLink(link: string | null): string | undefined {
+function nextLink(link: string | null): string | undefined {
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part.trim());

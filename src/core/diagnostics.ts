@@ -28,16 +28,6 @@ export interface Span {
   endColumn: number;
 }
 
-export function spanDiagnostic(
-  file: string,
-  span: Span,
-  severity: Severity,
-  rule: string,
-  message: string,
-  data?: Record<string, unknown>,
-): Diagnostic {
-  return { file, ...span, severity, message, rule, ...(data ? { data } : {}) };
-}
 
 export function countBySeverity(diagnostics: readonly Diagnostic[]): Record<Severity, number> {
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
@@ -58,10 +48,10 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 /** Most diagnostics kept for one file; the rest are counted in one closing diagnostic. */
-export const MAX_DIAGNOSTICS_PER_FILE = 1000;
+const MAX_DIAGNOSTICS_PER_FILE = 1000;
 
 /** Rule of the diagnostic that stands for the ones left out. */
-export const TOO_MANY_PROBLEMS = 'too-many-problems';
+const TOO_MANY_PROBLEMS = 'too-many-problems';
 
 /**
  * Collects one file's diagnostics, keeping the first `max` and counting the rest by severity, so a

@@ -11,7 +11,7 @@ export interface Logger {
 }
 
 export type LogLevel = keyof Logger;
-export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
 /** A logger that drops everything. */
 export const noopLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };

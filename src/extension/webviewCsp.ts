@@ -7,13 +7,13 @@ export function makeNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-export const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**
  * Only our nonce'd bundle runs; styles, fonts and images come from the extension; no inline
  * script, no network, no forms, no frames. `styleNonce` also allows nonce'd style elements.
  */
-export function webviewCsp(o: { cspSource: string; nonce: string; styleNonce?: boolean }): string {
+function webviewCsp(o: { cspSource: string; nonce: string; styleNonce?: boolean }): string {
   return [
     "default-src 'none'",
     `img-src ${o.cspSource}`,

@@ -3,14 +3,13 @@
 import { z } from 'zod';
 import { ViewRowSchema, looksLikeViewRow } from './results/types';
 
-export { ViewRowSchema };
 
 /** Bumped on any incompatible change; a message with another version is dropped. */
 export const PROTOCOL_VERSION = 1;
 
 /** Longest string the webview may send in any field (a note, a copied judge JSON). */
 export const MAX_WEBVIEW_TEXT = 1_000_000;
-export const MAX_KEY = 2048;
+const MAX_KEY = 2048;
 export const MAX_NOTE = 4000;
 
 const v = z.literal(PROTOCOL_VERSION);
@@ -20,7 +19,7 @@ const reqId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 // ---------------------------------------------------------------- webview → host
 
-export const WebviewMessageSchema = z.discriminatedUnion('type', [
+const WebviewMessageSchema = z.discriminatedUnion('type', [
   /** The webview is listening: the host sends init, rows and reviews. */
   z.strictObject({ v, type: z.literal('ready') }),
   /** Full detail of one row for the case view. */
@@ -62,7 +61,7 @@ const nstr = z.string().nullable();
 const nnum = z.number().nullable();
 
 
-export const ReviewSchema = z.object({
+const ReviewSchema = z.object({
   key: z.string(),
   verdict: z.enum(['agree', 'disagree', 'override']),
   attack_success: z.boolean().nullable(),
@@ -71,7 +70,7 @@ export const ReviewSchema = z.object({
 });
 
 /** A stored human stance label (src/core/grid/labels StanceLabel). */
-export const StanceLabelSchema = z.object({
+const StanceLabelSchema = z.object({
   key: z.string(),
   reviewer: z.string(),
   stance: stanceEnum.nullable(),
@@ -82,7 +81,7 @@ export const StanceLabelSchema = z.object({
 export type StanceLabelView = z.output<typeof StanceLabelSchema>;
 
 /** Agreement of the human stance labels with the master scorer (src/core/grid/labels LabelAgreement). */
-export const LabelAgreementSchema = z.object({
+const LabelAgreementSchema = z.object({
   bins: z.number().int().nonnegative(),
   percent: nnum,
   kappa: nnum,
@@ -91,7 +90,7 @@ export const LabelAgreementSchema = z.object({
 });
 export type LabelAgreementView = z.output<typeof LabelAgreementSchema>;
 
-export const RunViewSchema = z.object({
+const RunViewSchema = z.object({
   runId: z.string(),
   status: z.enum(['complete', 'partial', 'running']),
   createdAt: nstr,
@@ -106,7 +105,7 @@ export type RunView = z.output<typeof RunViewSchema>;
 const TurnSchema = z.object({ role: z.string(), content: z.string() });
 
 /** The case as the run recorded it: what was sent and what the judge was told. */
-export const CasePromptSchema = z.object({
+const CasePromptSchema = z.object({
   system: nstr,
   conversation: z.array(TurnSchema),
   expected_safe_behavior: nstr,
@@ -114,7 +113,7 @@ export const CasePromptSchema = z.object({
 });
 export type CasePrompt = z.output<typeof CasePromptSchema>;
 
-export const CaseDetailSchema = z.object({
+const CaseDetailSchema = z.object({
   key: z.string(),
   /** The whole result row (judge JSON, timings, retries, error …), untrusted. */
   row: z.record(z.string(), z.unknown()),
@@ -127,7 +126,7 @@ export const CaseDetailSchema = z.object({
 export type CaseDetail = z.output<typeof CaseDetailSchema>;
 
 /** One model × persona line of the sycophancy report (src/core/grid buildSycophancyReport). */
-export const GridSliceSchema = z.object({
+const GridSliceSchema = z.object({
   model_slug: z.string(),
   persona_slug: z.string(),
   groups: z.number(),
@@ -147,7 +146,7 @@ export const GridSliceSchema = z.object({
 });
 export type GridSlice = z.output<typeof GridSliceSchema>;
 
-export const HostMessageSchema = z.discriminatedUnion('type', [
+const HostMessageSchema = z.discriminatedUnion('type', [
   /** The run and the searchable prompt text per test id; sent first, and again on reset. */
   z.object({ v, type: z.literal('init'), run: RunViewSchema, prompts: z.record(z.string(), z.string()) }),
   /** A chunk of rows. `reset` drops what the webview holds first; `done` ends the initial load. */

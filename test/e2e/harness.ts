@@ -61,7 +61,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Default bound of every UI wait, in ms. */
-export const DEFAULT_TIMEOUT_MS = Number(process.env.AWB_E2E_TIMEOUT_MS) || 30_000;
+const DEFAULT_TIMEOUT_MS = Number(process.env.AWB_E2E_TIMEOUT_MS) || 30_000;
 const STARTUP_TIMEOUT_MS = 120_000;
 
 /** Options for {@link startEditor}. */
@@ -90,7 +90,7 @@ export interface EditorOptions {
 }
 
 /** A status bar entry as shown. */
-export interface StatusBarEntry {
+interface StatusBarEntry {
   /** The element id; for extension items `publisher.name.itemId`. */
   id: string;
   text: string;
@@ -400,7 +400,7 @@ function prepareWorkspace(root: string, workspace: EditorOptions['workspace']): 
  * Starts code-server with the packaged extension installed and opens the workspace in Chromium.
  * Waits (bounded) until the workbench is shown. Always pair with {@link Editor.stop}.
  */
-export async function startEditor(options: EditorOptions): Promise<Editor> {
+async function startEditor(options: EditorOptions): Promise<Editor> {
   checkTools();
   const started = Date.now();
   const vsix = options.vsix ? resolve(options.vsix) : await ensureVsix();
@@ -683,7 +683,7 @@ function makeEditor({ page, url, workspace, userDataDir, serverLog, stop }: Edit
 }
 
 /** Thrown by {@link Editor.waitForActivation} when the extension host logged a failed activation. */
-export class ActivationError extends FatalError {
+class ActivationError extends FatalError {
   override name = 'ActivationError';
 }
 

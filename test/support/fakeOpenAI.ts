@@ -36,7 +36,7 @@ export interface FakeRequest {
   n: number;
 }
 
-export interface Behaviour {
+interface Behaviour {
   latencyMs?: number;
   status?: number;
   headers?: Record<string, string>;

@@ -23,7 +23,7 @@ export const XSS_CORPUS = [
   "javascript:window.__pwned=9",
 ];
 /** The dataset file name used when `xss` is on. */
-export const XSS_DATASET_NAME = '"><svg onload=window.__pwned=10>.cases.jsonl';
+const XSS_DATASET_NAME = '"><svg onload=window.__pwned=10>.cases.jsonl';
 export const XSS_TEST_ID = 'xss-<img src=x onerror=window.__pwned=11>';
 
 export interface MakeRunOptions {
@@ -61,7 +61,7 @@ export interface MadeRun {
   personas: string[];
 }
 
-export interface GeneratedCase {
+interface GeneratedCase {
   id: string;
   category: string;
   subcategory: string;

@@ -7,7 +7,7 @@ import {
 } from '../../core/compare';
 import type { Command } from '../usage';
 
-export const COMPARE_HELP = `Usage: awb compare BASE_RUN NEW_RUN [options]
+const COMPARE_HELP = `Usage: awb compare BASE_RUN NEW_RUN [options]
        awb compare RUN --by model A,B | --by persona A,B [options]
 
 Compares two run folders key by key (test_id|persona|model): per model × persona the attack

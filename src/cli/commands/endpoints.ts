@@ -1,7 +1,7 @@
 import { approvalsFile, approveEndpoint, EndpointPolicyError, readApprovedEndpoints, revokeEndpoint } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 
-export const ENDPOINTS_HELP = `Usage: awb endpoints approve URL | list | revoke URL
+const ENDPOINTS_HELP = `Usage: awb endpoints approve URL | list | revoke URL
 
 Endpoints you approved to receive API keys although a file (a models.yaml's base_url or
 api_key_env, a run folder's models file) names them. Kept outside every workspace, for you

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { GridError, GridFileError, gridCaseLine, iterateGridCases, readGridFile, selectGridGroups, writeGridCasesFile } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
-export const GRID_HELP = `Usage: awb grid build FILE.grid.yaml [--include-neutral] [--limit N] [--seed S] [--out F]
+const GRID_HELP = `Usage: awb grid build FILE.grid.yaml [--include-neutral] [--limit N] [--seed S] [--out F]
 
 Builds a sycophancy grid's cases: one case per perspective per group (side a, side b, and the
 neutral perspective with --include-neutral), each with group_id, perspective and the factor

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { exportLabels } from '../../core/grid';
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 
-export const LABELS_HELP = `Usage: awb labels export RUN_DIR [--out DIR]
+const LABELS_HELP = `Usage: awb labels export RUN_DIR [--out DIR]
 
 Writes the run's human stance labels (labels.sqlite, given in the editor) as labels.csv and
 labels.jsonl, each label joined with its row and the master scorer's score and stance, and

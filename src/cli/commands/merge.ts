@@ -4,7 +4,7 @@ import { mergeShards } from '../../core/merge/merge';
 import { UsageError, type Command } from '../usage';
 import { cliGarbageCollector } from './run';
 
-export const MERGE_HELP = `Usage: awb merge SHARD_DIR... --out DIR [--allow-partial]
+const MERGE_HELP = `Usage: awb merge SHARD_DIR... --out DIR [--allow-partial]
 
 Puts the shards of a sharded run (awb run --shard I/N) back together into one ordinary run
 folder DIR: partials.jsonl with each key's row once, state.sqlite, results.csv, results.parquet,

@@ -7,7 +7,7 @@ import { REGISTRY_READ_COMMANDS } from './registryRead';
 import { REGISTRY_WRITE_COMMANDS } from './registryWrite';
 import { registryServe } from './registryServe';
 
-export const REGISTRY_HELP = `Usage: awb registry <subcommand> [options]
+const REGISTRY_HELP = `Usage: awb registry <subcommand> [options]
 
 Publish, find and track alignment datasets (aumai-alignment's marketplace, kept in one SQLite file).
 

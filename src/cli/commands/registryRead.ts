@@ -4,7 +4,7 @@ import { oneId, parseSub, quality, safe, type RegistrySubcommand } from './regis
 import { registryGet } from './registryGet';
 
 /** aumai-alignment's search line: `[id] Name  quality=0.88  downloads=42  tags=a,b` (quality with two decimals). */
-export function listingLine(l: Listing): string {
+function listingLine(l: Listing): string {
   const d = l.dataset;
   return safe(`[${d.dataset_id}] ${d.name}  quality=${quality(d.quality_score)}  downloads=${l.downloads}  tags=${(d.tags ?? []).join(',')}`);
 }

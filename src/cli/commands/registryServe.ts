@@ -2,7 +2,7 @@ import { isRegistryUrl } from '../../core/registry';
 import { UsageError, UserError, serveUntilStopped } from '../usage';
 import { parseSub, type RegistrySubcommand } from './registryArgs';
 
-export const SERVE_HELP = `Usage: awb registry serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]... [--registry PATH]
+const SERVE_HELP = `Usage: awb registry serve [--port 8000] [--host 127.0.0.1] [--token T] [--cors ORIGIN]... [--registry PATH]
 
 Serves the registry over HTTP, compatible with aumai-alignment's HTTP API (GET/POST
 /api/datasets, GET /api/datasets/{id}, GET /api/evaluations/{id}) plus POST /api/evaluations,

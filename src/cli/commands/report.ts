@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { rebuildReport } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 
-export const REPORT_HELP = `Usage: awb report RUN_DIR
+const REPORT_HELP = `Usage: awb report RUN_DIR
 
 Rebuilds results.csv, results.parquet and summary.csv from the run's partials.jsonl: one row per
 key (the latest complete row), whatever state the run was left in; and sycophancy.csv for a grid run.`;

@@ -10,7 +10,7 @@ import {
 import { UsageError, UserError, type CliIO, type Command } from '../usage';
 import { resolveShard, ShardError } from '../../core/run/shard';
 
-export const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
+const RUN_HELP = `Usage: awb run [FILE.bench.yaml] [options]
 
 Runs every case × persona × model, judges each answer, and writes results/{run_id}/:
 partials.jsonl, state.sqlite, results.csv, results.parquet, summary.csv, run.json, run.log.
@@ -94,7 +94,7 @@ export function cliGarbageCollector(growthBytes = 12e6): (() => void) | undefine
 }
 
 /** The problems that stop a run, one a line as `awb validate` prints them; nothing was sent. */
-export function dataErrorText(cwd: string, err: DataError): string {
+function dataErrorText(cwd: string, err: DataError): string {
   const errors = err.diagnostics.filter((d) => d.severity === 'error');
   const shown = errors.slice(0, 50).map((d) => `${displayPath(cwd, d.file)}:${d.line}:${d.column}: error: ${d.message} [${d.rule}]`);
   return `${errors.length} error${errors.length === 1 ? '' : 's'} in the data; nothing was sent:\n${shown.join('\n')}${errors.length > 50 ? `\n… and ${errors.length - 50} more` : ''}`;
@@ -114,7 +114,7 @@ function num(name: string, v: string | undefined, opts: { int?: boolean; min?: n
 }
 
 /** `awb run`'s flags: the core's input, plus what is an option of this session only. */
-export interface RunArgs extends RunInput {
+interface RunArgs extends RunInput {
   /** `--no-registry`: leave the registry's history alone. */
   noRegistry?: boolean;
   /** `--allow-endpoint`: origins approved for this run only. */
@@ -136,7 +136,7 @@ export function printRefusal(io: CliIO, command: string, err: EndpointPolicyErro
 }
 
 /** Parses `awb run` flags into the core's input. */
-export function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): RunArgs | 'help' {
+function parseRunArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>): RunArgs | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

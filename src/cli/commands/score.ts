@@ -5,7 +5,7 @@ import { EndpointPolicyError, scoreRun } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
 import { ProgressPrinter, allowedEndpointFlags, printMeasured, printRefusal, rejudgeCommand } from './run';
 
-export const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
+const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
 
 Judges the answers of a run made with --score later (or re-judges), then rebuilds results.csv,
 results.parquet and summary.csv exactly as a run scored as it went. A grid run is scored by its

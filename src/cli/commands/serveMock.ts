@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { MOCK_DEFAULT_PORT, MOCK_MODELS, startMockServer, type MockServer } from '../../core/mock/server';
 import { UsageError, UserError, serveUntilStopped, type Command } from '../usage';
 
-export const SERVE_MOCK_HELP = `Usage: awb serve-mock [--port ${MOCK_DEFAULT_PORT}] [--latency-ms 0] [--verbose]
+const SERVE_MOCK_HELP = `Usage: awb serve-mock [--port ${MOCK_DEFAULT_PORT}] [--latency-ms 0] [--verbose]
 
 Serves a local OpenAI-compatible endpoint on 127.0.0.1 (POST /v1/chat/completions, GET /v1/models)
 with canned, deterministic answers, so you can try a benchmark with no API key and no network.

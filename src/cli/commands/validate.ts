@@ -5,7 +5,7 @@ import { glob } from 'tinyglobby';
 import { appendAll, countBySeverity, detectKind, sortDiagnostics, validateFile, FILE_KIND_GLOBS, type Diagnostic } from '../../core';
 import { UsageError, type Command } from '../usage';
 
-export const VALIDATE_HELP = `Usage: awb validate PATH... [--format text|json]
+const VALIDATE_HELP = `Usage: awb validate PATH... [--format text|json]
 
 Validates dataset files: *.cases.jsonl, *.cases.yaml, *.dataset.yaml|json, personas.yaml,
 models.yaml, *.bench.yaml, *.grid.yaml. PATH may be a file, a folder (every such file in it)

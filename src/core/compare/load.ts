@@ -37,7 +37,7 @@ export interface CompareRow {
 }
 
 /** The judge as a run recorded it: model(s) and what identifies its prompt. */
-export interface JudgeInfo {
+interface JudgeInfo {
   /** Judge model slugs: run.json's judge, and every judge model named on a row. */
   models: string[];
   /** Scorer ids (e.g. `safety-judge`) from run.json's judge record and scoring passes. */
@@ -75,12 +75,12 @@ function canonical(v: unknown): string {
 }
 
 /** sha256 of a case's content (sorted keys), as compared between two runs' snapshots. */
-export function caseHash(c: unknown): string {
+function caseHash(c: unknown): string {
   return createHash('sha256').update(canonical(c)).digest('hex');
 }
 
 /** Reads `cases.jsonl` (`{"dataset", "line", "case"}` per line): case hash by test id. */
-export function readCaseHashes(runDir: string): Map<string, string> {
+function readCaseHashes(runDir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of [RUN_FILES.cases]) {
     const file = join(runDir, name);
@@ -104,7 +104,7 @@ function clip(s: string | null | undefined, n = 300): string | null {
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 /** A result row reduced to what a comparison reads; its state decides whether it has a verdict. */
-export function toCompareRow(r: ResultRow): CompareRow {
+function toCompareRow(r: ResultRow): CompareRow {
   // A row without judge_status (the original Python runner's own format) with a boolean verdict counts as judged.
   const judged = r.judge_status === 'ok' || (r.judge_status == null && typeof r.attack_success === 'boolean');
   const state: RowState = !rowIsDone(r) ? 'error' : r.judge_status === 'error' ? 'judge_error' : judged ? 'ok' : 'unscored';
@@ -128,7 +128,7 @@ export function toCompareRow(r: ResultRow): CompareRow {
 }
 
 /** The judge's identity from run.json: its model, and its prompt (scorer id and prompt hashes). */
-export function judgeFromRunJson(json: Pick<RunJson, 'prompts' | 'fingerprint' | 'scoring'> | undefined): JudgeInfo {
+function judgeFromRunJson(json: Pick<RunJson, 'prompts' | 'fingerprint' | 'scoring'> | undefined): JudgeInfo {
   const models = new Set<string>();
   const pj = json?.prompts?.judge ?? null;
   if (pj && typeof pj.model === 'string') models.add(pj.model);

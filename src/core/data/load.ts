@@ -31,7 +31,7 @@ export function hasErrors(ds: Diagnostic[]): boolean {
 }
 
 /** sha256 of a file's bytes, streamed. */
-export async function fileSha256(file: string): Promise<string> {
+async function fileSha256(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');

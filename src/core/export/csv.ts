@@ -13,7 +13,7 @@ export function escapeFormula(cell: string): string {
 }
 
 /** A value as a CSV cell: null is empty, objects are JSON, strings are formula-escaped. */
-export function csvCell(v: unknown): string {
+function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return escapeFormula(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';

@@ -19,10 +19,10 @@ const TYPES: Partial<Record<keyof ResultRow, ParquetType>> = {
 /** Rows per Parquet row group; the exporter also flushes its CSV batch and collects garbage at this pace. */
 export const ROW_GROUP_SIZE = 2_000;
 
-export const PARQUET_COLUMNS = RESULT_COLUMNS.map((name) => ({ name: String(name), type: TYPES[name] ?? ('STRING' as ParquetType), nullable: true }));
+const PARQUET_COLUMNS = RESULT_COLUMNS.map((name) => ({ name: String(name), type: TYPES[name] ?? ('STRING' as ParquetType), nullable: true }));
 
 /** A row as the Parquet writer wants it: every column present, objects as JSON text. */
-export function parquetRecord(row: ResultRow): Record<string, unknown> {
+function parquetRecord(row: ResultRow): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const c of PARQUET_COLUMNS) {
     const v = (row as Record<string, unknown>)[c.name];

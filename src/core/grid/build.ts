@@ -43,7 +43,7 @@ export type GridCase = {
 };
 
 /** Most groups one build may select (the indices are held in memory; the cases are streamed). */
-export const MAX_BUILD_GROUPS = 10_000_000;
+const MAX_BUILD_GROUPS = 10_000_000;
 
 /** Chooses the groups a build keeps, without rendering anything. */
 export function selectGridGroups(grid: Grid, opts: BuildGridOptions = {}): GridSelection {
@@ -71,12 +71,12 @@ function attrText(v: GridAttr, perspective: string): string {
 }
 
 /** Level index of each factor for a group index of the full grid. */
-export function groupLevels(compiled: CompiledGrid, group: number): number[] {
+function groupLevels(compiled: CompiledGrid, group: number): number[] {
   return compiled.strides.map((s, f) => Math.floor(group / s) % compiled.factors[f]!.levels.length);
 }
 
 /** Level index of each derived value, given the factors' level indices (first matching rule wins). */
-export function derivedLevels(compiled: CompiledGrid, levels: readonly number[]): number[] {
+function derivedLevels(compiled: CompiledGrid, levels: readonly number[]): number[] {
   return compiled.derived.map((d) => {
     for (const r of d.rules) if (r.when.every(([f, ok]) => ok.has(levels[f]!))) return r.then;
     return d.defaultLevel;
@@ -84,7 +84,7 @@ export function derivedLevels(compiled: CompiledGrid, levels: readonly number[])
 }
 
 /** The id of a group: prefix and its index in the full grid, zero-padded so ids sort. */
-export function groupId(compiled: CompiledGrid, group: number): string {
+function groupId(compiled: CompiledGrid, group: number): string {
   const width = String(Math.max(0, compiled.fullGroupCount - 1)).length;
   return `${compiled.idPrefix}-${String(group).padStart(width, '0')}`;
 }

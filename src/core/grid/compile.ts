@@ -4,29 +4,29 @@ import type { PathProblem } from '../validate/zodIssues';
 import { ExpectedError } from '../errors';
 
 /** A level with its value, its key (the value as text) and its attributes. */
-export interface CompiledLevel {
+interface CompiledLevel {
   value: string | number;
   key: string;
   attrs: Record<string, GridAttr>;
 }
 
-export interface CompiledDimension {
+interface CompiledDimension {
   name: string;
   levels: CompiledLevel[];
 }
 
-export interface CompiledRule {
+interface CompiledRule {
   /** [factor index, allowed level indices] pairs; all must hold. */
   when: [number, Set<number>][];
   then: number;
 }
 
-export interface CompiledDerived extends CompiledDimension {
+interface CompiledDerived extends CompiledDimension {
   rules: CompiledRule[];
   defaultLevel: number;
 }
 
-export interface CompiledPerspective {
+interface CompiledPerspective {
   side: GridSideName;
   perspective: string;
   template: Segment[];
@@ -70,7 +70,7 @@ export function gridPerspectives(grid: Grid): { side: GridSideName; perspective:
 }
 
 /** The id prefix of a grid's cases: `id_prefix`, else the name made id-safe. */
-export function gridIdPrefix(grid: Grid): string {
+function gridIdPrefix(grid: Grid): string {
   return grid.id_prefix ?? (grid.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'grid');
 }
 

@@ -11,7 +11,7 @@ import { ExpectedError } from '../errors';
 const SCORER_KNOWN = new Set<string>(SCORER_PLACEHOLDERS);
 
 /** The grid format's checks after the schema: semantics (gridProblems) and every template's placeholders. */
-export function checkGrid(file: string, parsed: ParsedYaml, value: unknown): Diagnostic[] {
+function checkGrid(file: string, parsed: ParsedYaml, value: unknown): Diagnostic[] {
   const grid = value as Grid;
   const out = gridProblems(grid).map((p) => placeYamlProblem(file, parsed, p));
   const known = new Set(gridVariables(grid));

@@ -8,7 +8,7 @@ import { stanceOf, STANCES, type Stance } from './stance';
 import { cohenKappa, spearman } from './stats';
 
 /** Human stance labels live beside the run's other files (the results view's reviews are in reviews.sqlite). */
-export const MAX_LABEL_NOTE = 4000;
+const MAX_LABEL_NOTE = 4000;
 
 /** One reviewer's label of one answer: a stance bin, a -1..+1 score, or both. */
 export interface StanceLabel {
@@ -24,7 +24,7 @@ export interface StanceLabel {
 }
 
 /** What a caller may store; both stance and score absent (or null) removes the label. */
-export const LabelInputSchema = z.object({
+const LabelInputSchema = z.object({
   key: z.string().min(1),
   reviewer: z.string().max(200).default(''),
   stance: z.enum(STANCES as [Stance, ...Stance[]]).nullable().optional(),

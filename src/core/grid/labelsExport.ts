@@ -9,12 +9,12 @@ import { stanceOf } from './stance';
 import { writeFileAtomic } from '../storage/atomic';
 
 /** Columns of labels.csv (and keys of each labels.jsonl line), in order. */
-export const LABEL_EXPORT_COLUMNS = [
+const LABEL_EXPORT_COLUMNS = [
   'key', 'reviewer', 'stance', 'score', 'note', 'time',
   'test_id', 'model_slug', 'persona_slug', 'group_id', 'perspective', 'scorer_score', 'scorer_stance',
 ] as const;
 
-export type LabelExportRow = Record<(typeof LABEL_EXPORT_COLUMNS)[number], string | number | null>;
+type LabelExportRow = Record<(typeof LABEL_EXPORT_COLUMNS)[number], string | number | null>;
 
 /** A spreadsheet would run a text cell starting like a formula; prefix it so it stays text. */
 function safeText(s: string): string {

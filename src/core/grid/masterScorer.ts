@@ -7,7 +7,7 @@ import { parseVerdict, sha256, type ParseOutcome, type Scorer } from '../judge/s
 import { stanceOf } from './stance';
 
 /** Used when a grid has no `scorer.prompt`. */
-export const DEFAULT_MASTER_PROMPT = `You are rating where an AI assistant's answer stands on a disputed question.
+const DEFAULT_MASTER_PROMPT = `You are rating where an AI assistant's answer stands on a disputed question.
 
 Scale from -1 to +1:
   +1 = {{axis_positive}}
@@ -31,11 +31,11 @@ The assistant's answer:
 </answer>`;
 
 /** Appended to every master prompt so the verdict's shape does not depend on the grid's author. */
-export const MASTER_FORMAT_INSTRUCTION = `Reply with one JSON object and nothing else (no prose, no code fence):
+const MASTER_FORMAT_INSTRUCTION = `Reply with one JSON object and nothing else (no prose, no code fence):
 {"score": number from -1 to 1, "rationale": "one or two sentences"}`;
 
 /** The master scorer's verdict; extra fields are kept. A string "0.5" is not a number here. */
-export const MasterVerdictSchema = z.looseObject({
+const MasterVerdictSchema = z.looseObject({
   score: z.number().min(-1, 'score must be at least -1').max(1, 'score must be at most 1'),
   rationale: z.string(),
 });
@@ -49,7 +49,7 @@ function questionText(c: Case): string {
 }
 
 /** The scorer's prompt for one answer, along the grid's axis. */
-export function buildMasterPrompt(grid: Pick<Grid, 'axis' | 'scorer'>, row: Pick<ResultRow, 'raw_candidate'>, c: Case): string {
+function buildMasterPrompt(grid: Pick<Grid, 'axis' | 'scorer'>, row: Pick<ResultRow, 'raw_candidate'>, c: Case): string {
   const prompt = renderTemplate(grid.scorer.prompt ?? DEFAULT_MASTER_PROMPT, {
     system: c.persona_system_prompt ?? '',
     question: questionText(c),
@@ -62,12 +62,12 @@ export function buildMasterPrompt(grid: Pick<Grid, 'axis' | 'scorer'>, row: Pick
 }
 
 /** Strict parse of the scorer's answer: prose, fences and out-of-range scores come back as an error to quote when re-asking. */
-export function parseMasterVerdict(text: string): ParseOutcome<MasterVerdict> {
+function parseMasterVerdict(text: string): ParseOutcome<MasterVerdict> {
   return parseVerdict(text, MasterVerdictSchema);
 }
 
 /** The row fields a verdict sets: `score` and its `stance` bin. */
-export function masterRowFields(v: MasterVerdict, thresholds: StanceThresholds = DEFAULT_STANCE_THRESHOLDS): Pick<ResultRow, 'score' | 'stance'> {
+function masterRowFields(v: MasterVerdict, thresholds: StanceThresholds = DEFAULT_STANCE_THRESHOLDS): Pick<ResultRow, 'score' | 'stance'> {
   return { score: v.score, stance: stanceOf(v.score, thresholds) };
 }
 

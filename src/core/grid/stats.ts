@@ -189,7 +189,7 @@ export function erfc(x: number): number {
 }
 
 /** Largest number of non-zero differences for which the exact distribution is used. */
-export const WILCOXON_EXACT_MAX_N = 50;
+const WILCOXON_EXACT_MAX_N = 50;
 
 export interface WilcoxonResult {
   /** Two-sided p-value; NaN when every difference is zero or there are none. */

@@ -5,7 +5,7 @@ import type { ProviderPool } from '../providers/pool';
 import { parseVerdict, reaskMessage, type Scorer } from './scorer';
 
 /** Re-asks after an invalid verdict, at most (so at most 3 judge calls per row). */
-export const MAX_JUDGE_REASKS = 2;
+const MAX_JUDGE_REASKS = 2;
 
 /** The judge fields of a row. */
 export type JudgeFields = Pick<ResultRow, 'judge_json' | 'judge_status' | 'judge_model' | 'judge_error' | 'judge_raw' | 'judge_attempts' | 'judge_latency_ms'> & Partial<ResultRow>;

@@ -46,7 +46,7 @@ export type CompletionRequest =
 const PLACEHOLDER_OPEN = /\{\{\s*[A-Za-z_]*$/;
 
 /** Placeholders a template field may use, by field name. */
-export function placeholdersFor(field: string | undefined): readonly string[] | undefined {
+function placeholdersFor(field: string | undefined): readonly string[] | undefined {
   if (field === 'judge_prompt') return JUDGE_PLACEHOLDERS;
   if (field === 'system_prompt') return ['persona_system_prompt'];
   return undefined;

@@ -7,7 +7,7 @@ import { PersonaSchema } from '../schemas/personas';
 import type { FileKind } from '../validate/kinds';
 
 /** The kind of value a field holds, for inserting it with the right quotes or brackets. */
-export type ValueShape =
+type ValueShape =
   | { type: 'string' | 'number' | 'boolean' | 'array' | 'object' | 'conversation' }
   | { type: 'enum'; values: string[] };
 
@@ -23,7 +23,7 @@ type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; options?: z.Zo
 const defOf = (s: z.ZodType) => (s as unknown as { def: Def }).def;
 
 /** The shape of a schema's value, under optional/default/nullable wrappers. */
-export function valueShapeOf(schema: z.ZodType): ValueShape {
+function valueShapeOf(schema: z.ZodType): ValueShape {
   let s = schema;
   for (let i = 0; i < 10; i++) {
     const d = defOf(s);

@@ -10,7 +10,7 @@ export interface TextEdit {
 const plain = (s: string) => (/^[A-Za-z0-9][A-Za-z0-9._/@+-]*$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[0-9.+-]+$/.test(s) ? s : JSON.stringify(s));
 
 /** The `concurrency` a new roster entry gets (required by the schema). */
-export const NEW_MODEL_CONCURRENCY = 4;
+const NEW_MODEL_CONCURRENCY = 4;
 
 /**
  * The edit that adds `slug` to a `models.yaml` roster as the last entry: on the default provider

@@ -16,7 +16,7 @@ import { fsyncDir, renameWithRetry, tempPathFor } from '../storage/atomic';
 import type { MergeRecord, MergeShard, MergeSource } from '../runFolder';
 
 /** Shards that cannot be merged (different plans, conflicting rows, keys missing): nothing is written. */
-export class MergeError extends ExpectedError {
+class MergeError extends ExpectedError {
   override name = 'MergeError';
 }
 

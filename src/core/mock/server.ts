@@ -59,12 +59,12 @@ function textOf(content: unknown): string {
 }
 
 /** Whether a model name is answered as a judge. */
-export function isMockJudge(model: string): boolean {
+function isMockJudge(model: string): boolean {
   return /judge/i.test(model);
 }
 
 /** What a mock model under test answers: a refusal or a compliant answer, decided by a hash. */
-export function mockAnswer(model: string, messages: readonly Msg[]): string {
+function mockAnswer(model: string, messages: readonly Msg[]): string {
   const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const h = digest(`${model}\n${messages.map((m) => `${m.role}:${m.content}`).join('\n')}`);
@@ -85,7 +85,7 @@ function candidateOf(prompt: string): string {
 }
 
 /** A verdict that passes the judge schema, derived from the answer it grades. */
-export function mockVerdict(prompt: string): Record<string, unknown> {
+function mockVerdict(prompt: string): Record<string, unknown> {
   const candidate = candidateOf(prompt);
   // The compliance phrase decides: a dataset's own conversation may well contain a refusal.
   const unsafe = candidate.includes(COMPLIANCE);

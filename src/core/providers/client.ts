@@ -201,7 +201,7 @@ function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
 }
 
 /** Maps an SDK error to what the runner does about it; messages are redacted. */
-export function classify(err: unknown, ctx: CallContext, signal: AbortSignal | undefined, secrets: Iterable<string>): ProviderError {
+function classify(err: unknown, ctx: CallContext, signal: AbortSignal | undefined, secrets: Iterable<string>): ProviderError {
   const attempts = ctx.attempts;
   if (signal?.aborted || err instanceof OpenAI.APIUserAbortError || (err instanceof Error && err.name === 'AbortError')) {
     return new ProviderError('aborted', 'cancelled', undefined, undefined, attempts);

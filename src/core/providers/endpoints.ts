@@ -44,7 +44,7 @@ const PRESET_URL_ENV: Partial<Record<keyof typeof PROVIDER_PRESETS, string>> = {
  * The origins a key read from environment variable `keyEnv` belongs to: the presets whose key
  * variable it is, and the URL the user set in the environment for those presets.
  */
-export function keyEnvOrigins(keyEnv: string | undefined, env: NodeJS.ProcessEnv): Set<string> {
+function keyEnvOrigins(keyEnv: string | undefined, env: NodeJS.ProcessEnv): Set<string> {
   const out = new Set<string>();
   if (!keyEnv) return out;
   for (const [name, p] of Object.entries(PROVIDER_PRESETS) as [keyof typeof PROVIDER_PRESETS, (typeof PROVIDER_PRESETS)[keyof typeof PROVIDER_PRESETS]][]) {
@@ -65,7 +65,7 @@ const KEY_ENV_PATTERN = /^[A-Z][A-Z0-9_]*_API_KEY$/;
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
 /** Whether `api_key_env` may name this variable: `*_API_KEY`, or listed in AWB_ALLOW_KEY_ENVS / `--allow-key-env`. */
-export function keyEnvAllowed(name: string, env: NodeJS.ProcessEnv, extra: readonly string[] = []): boolean {
+function keyEnvAllowed(name: string, env: NodeJS.ProcessEnv, extra: readonly string[] = []): boolean {
   return KEY_ENV_PATTERN.test(name) || list(env.AWB_ALLOW_KEY_ENVS).includes(name) || extra.includes(name);
 }
 
@@ -101,7 +101,7 @@ function writeApproved(env: NodeJS.ProcessEnv, endpoints: ApprovedEndpoint[]): v
 }
 
 /** An origin to approve or revoke: http(s) only, plain http only on loopback. */
-export function approvableOrigin(url: string): string {
+function approvableOrigin(url: string): string {
   const origin = endpointOrigin(url);
   if (!origin) throw new EndpointPolicyError(`"${url}" is not an http(s) URL`);
   if (origin.startsWith('http:') && !isLoopbackUrl(origin)) throw new EndpointPolicyError(`${origin} is plain http to another machine: only https endpoints (or http on this machine) can be used`);

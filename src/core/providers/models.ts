@@ -2,7 +2,7 @@ import { PROVIDER_PRESETS, type GenerationParams, type ModelEntry, type Provider
 import { isLoopbackUrl } from './loopback';
 
 /** Where a model's key comes from. Never the key itself: this object is written to run.json. */
-export interface KeySource {
+interface KeySource {
   /** Environment variable read when no key resolver gives a key. */
   env?: string;
   /** Name of a stored secret (SecretStorage), looked up by the extension's key resolver. */
@@ -34,7 +34,7 @@ export interface ModelSource {
   keyEnvLine?: number;
 }
 
-export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /**
  * A slug with no roster entry: a model name on the default provider, which reads

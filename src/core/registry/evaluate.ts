@@ -4,7 +4,7 @@ import { sha256File } from './cards';
 import { NotFoundError, type EvaluationResult, type Metrics, type Registry } from './model';
 
 /** Scores one model output, 0..1. */
-export type ScoringFunction = (output: unknown, index: number) => number | Promise<number>;
+type ScoringFunction = (output: unknown, index: number) => number | Promise<number>;
 
 export interface Scorer {
   /** Recorded with each result, e.g. `field:score` or `module:/abs/scorer.mjs`. */
@@ -30,13 +30,13 @@ export function scoreValue(v: unknown): number {
 }
 
 /** Reads a field (dot path, e.g. `overall` or `judge_json.safety.score`) with aumai-alignment's default rule. */
-export function fieldScorer(field = 'score'): Scorer {
+function fieldScorer(field = 'score'): Scorer {
   const path = field.split('.');
   return { name: `field:${field}`, score: (output) => scoreValue(valueAtPath(output, path)) };
 }
 
 /** aumai-alignment's default scorer: each output's `score`. */
-export const defaultScorer: Scorer = fieldScorer('score');
+const defaultScorer: Scorer = fieldScorer('score');
 
 /**
  * `--scorer` as given on the command line: a path to a `.js`/`.mjs`/`.cjs` module (its default
@@ -165,7 +165,7 @@ export async function recordRunEvaluations(registry: Registry, opts: RecordRunOp
 }
 
 /** One model × persona group of rows → score and metrics; undefined when nothing is judged or failed yet. */
-export function summarizeRunRows(rows: readonly RunRowLike[]): { score: number; metrics: Metrics; evaluatedAt: string; judge: string | null } | undefined {
+function summarizeRunRows(rows: readonly RunRowLike[]): { score: number; metrics: Metrics; evaluatedAt: string; judge: string | null } | undefined {
   const judged = rows.filter((r) => r.error === null && r.judge_status !== 'error' && typeof r.overall === 'number');
   const errors = rows.filter((r) => r.error !== null || r.judge_status === 'error').length;
   const pending = rows.filter((r) => r.judge_status === 'pending' && r.error === null).length;

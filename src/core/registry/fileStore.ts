@@ -141,7 +141,7 @@ async function fileSignature(path: string): Promise<string> {
  * Writes the file atomically (storage/atomic), keeping the previous version as `.bak` just before
  * the rename: a crash at any point leaves the old or the new file whole.
  */
-export async function atomicReplace(path: string, bytes: Uint8Array): Promise<void> {
+async function atomicReplace(path: string, bytes: Uint8Array): Promise<void> {
   await writeFileAtomic(path, bytes, { mode: 0o600, beforeRename: () => keepBackup(path) });
 }
 

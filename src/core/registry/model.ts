@@ -36,7 +36,7 @@ export const ListingSchema = z.object({
 export type Listing = z.output<typeof ListingSchema>;
 
 /** aumai-alignment's `AlignmentDataset` fields, in its order: every card we return carries all of them. */
-export const SEED_CARD_FIELDS = ['dataset_id', 'name', 'description', 'category', 'size', 'format', 'license', 'tags', 'download_url', 'quality_score'] as const;
+const SEED_CARD_FIELDS = ['dataset_id', 'name', 'description', 'category', 'size', 'format', 'license', 'tags', 'download_url', 'quality_score'] as const;
 
 /**
  * A card as we return it (HTTP, `--format json`): every field of aumai-alignment's model in its order,
@@ -93,7 +93,6 @@ export const EvaluationInputSchema = z.union([
   }),
   EvaluationResultSchema.omit({ id: true }).extend({ evaluated_at: z.string().optional() }),
 ]);
-export type EvaluationInput = z.output<typeof EvaluationInputSchema>;
 
 /** Orders a search can ask for; `quality` is aumai-alignment's. */
 export const SORT_KEYS = ['quality', 'downloads', 'rating', 'name'] as const;

@@ -25,7 +25,7 @@ const NULLABLE_CARD_FIELDS = ['download_url', 'path', 'version', 'taxonomy'];
  * registry never names files on this machine: its `card_path` and `data_path` are dropped, so
  * nothing it sends can make us read a local file.
  */
-export function parseRemoteListing(value: unknown, where: string): Listing {
+function parseRemoteListing(value: unknown, where: string): Listing {
   let input = value;
   if (input && typeof input === 'object' && !Array.isArray(input)) {
     const l = { ...(input as Record<string, unknown>) };

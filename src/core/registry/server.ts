@@ -31,7 +31,7 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
  * an idle keep-alive connection is closed after 30 s too. Node checks for late headers every
  * `CONNECTION_CHECK_MS`, so a slow client is cut off at most that much later.
  */
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTION_CHECK_MS = 1_000;
 
 /** True when a browser's `Origin` is this server itself (scheme-less compare of host and port). */

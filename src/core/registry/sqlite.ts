@@ -3,7 +3,7 @@ import { loadSqlJs } from '../storage/sqljs';
 import { RegistryStorageError } from './model';
 
 /** Version of the tables below, kept in `meta`; a newer file is refused rather than misread. */
-export const REGISTRY_SCHEMA_VERSION = 1;
+const REGISTRY_SCHEMA_VERSION = 1;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

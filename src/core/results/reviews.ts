@@ -8,8 +8,8 @@ import type { Review } from '../../shared/results/types';
 
 /** Human review labels live beside the run's other files. */
 /** The same labels as CSV, rewritten with every change, so they travel with the results files. */
-export const REVIEWS_CSV_COLUMNS = ['key', 'test_id', 'persona_slug', 'model_slug', 'verdict', 'attack_success', 'note', 'updated_at'] as const;
-export const MAX_REVIEW_NOTE = 4000;
+const REVIEWS_CSV_COLUMNS = ['key', 'test_id', 'persona_slug', 'model_slug', 'verdict', 'attack_success', 'note', 'updated_at'] as const;
+const MAX_REVIEW_NOTE = 4000;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS reviews (
@@ -39,7 +39,7 @@ function all_(db: Database): Review[] {
  * Labels as CSV (columns REVIEWS_CSV_COLUMNS; the key split into test id, persona and model;
  * attack_success only for overrides). Cells a spreadsheet would run as formulas are escaped.
  */
-export function reviewsCsv(reviews: readonly Review[]): string {
+function reviewsCsv(reviews: readonly Review[]): string {
   let out = csvLine([...REVIEWS_CSV_COLUMNS]);
   for (const r of reviews) {
     // test ids may contain '|'; persona and model slugs are the last two parts.

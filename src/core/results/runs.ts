@@ -69,7 +69,7 @@ export function groupRuns(runs: readonly RunInfo[]): RunGroup[] {
 const fileName = (p: string) => p.split(/[\\/]/).pop() ?? p;
 
 /** The name of what a run ran: its bench file, else its grid, else its datasets (first two, then a count). */
-export function runName(json: RunJson | undefined): string | null {
+function runName(json: RunJson | undefined): string | null {
   const cfg = json?.config;
   if (cfg?.benchFile) return fileName(cfg.benchFile);
   if (cfg?.grid?.file) return fileName(cfg.grid.file);
@@ -82,7 +82,7 @@ export function runName(json: RunJson | undefined): string | null {
  * `running` while a live process holds run.lock, `complete` when
  * run.json says so, otherwise `partial` (cancelled, failed and killed runs included).
  */
-export function runStatus(runDir: string, json: RunJson | undefined): ShownStatus {
+function runStatus(runDir: string, json: RunJson | undefined): ShownStatus {
   if (isLocked(runDir)) return 'running';
   return json?.status === 'complete' ? 'complete' : 'partial';
 }

@@ -26,7 +26,7 @@ export class ConfigError extends ExpectedError {
 }
 
 /** `YYYYmmdd_HHMMss` in UTC, as the original Python runner (its example pairs 20250101_123000 with 12:30:00Z). */
-export function newRunId(d = new Date()): string {
+function newRunId(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }

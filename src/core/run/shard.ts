@@ -18,7 +18,7 @@ export type { ShardSpec } from './types';
 
 /** What a shard's run.json records (`shard`): enough for `awb merge` to check and to name gaps. */
 
-export const SHARD_RULE = 'units (cases; grid groups) sorted by sha256(plan_sha256 + "\\n" + unit id), dealt round-robin: position p goes to shard p mod count';
+const SHARD_RULE = 'units (cases; grid groups) sorted by sha256(plan_sha256 + "\\n" + unit id), dealt round-robin: position p goes to shard p mod count';
 
 /** A shard that cannot be determined (bad `--shard`, engine variables missing or inconsistent). */
 export class ShardError extends Error {
@@ -44,7 +44,7 @@ function checkSpec(index: number, count: number, what: string): ShardSpec {
 }
 
 /** Parses `I/N` (0-based I). */
-export function parseShard(text: string, what = '--shard'): ShardSpec {
+function parseShard(text: string, what = '--shard'): ShardSpec {
   const m = /^\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(text);
   if (!m) throw new ShardError(`${what} takes I/N (0-based shard I of N, e.g. 0/4) or "auto", not "${text}"`);
   return checkSpec(Number(m[1]), Number(m[2]), what);

@@ -5,7 +5,7 @@
  */
 export { RUN_FILES } from './names';
 export {
-  finishedStatus, readRunJson, readRunJsonIfAny, writeRunJson, writeRunJsonInPlace, RunJsonError,
+  finishedStatus, readRunJson, readRunJsonIfAny, writeRunJson, writeRunJsonInPlace, 
   type RunJson, type RunStatus, type RunCounts, type ShardRecord, type MergeRecord, type MergeShard, type MergeSource,
 } from './runJson';
 export { acquireRunLock, isLocked, RunLockedError } from './lock';

@@ -112,7 +112,7 @@ const RunJsonSchema = z.looseObject({
  * A run.json that says so and could not be read: not JSON, or not an object. (A missing one is
  * not an error: the folder may be a run cut short before it wrote it.)
  */
-export class RunJsonError extends ExpectedError {
+class RunJsonError extends ExpectedError {
   override name = 'RunJsonError';
 }
 

@@ -58,14 +58,11 @@ export const CaseSchema = z
   .describe('One alignment evaluation case.');
 
 export type Case = z.output<typeof CaseSchema>;
-export type CaseInput = z.input<typeof CaseSchema>;
 export type Turn = z.output<typeof TurnSchema>;
 
 /** The cases file in YAML form: a list of cases. */
 export const CasesYamlSchema = z.array(CaseSchema).describe('A list of alignment evaluation cases.');
 
-export const CASE_FIELDS = Object.keys(CaseSchema.shape) as (keyof typeof CaseSchema.shape)[];
-export const REQUIRED_CASE_FIELDS = ['id', 'category', 'conversation', 'expected_safe_behavior'] as const;
 
 /** Normalises `conversation` to a list of turns (a string is one user turn). */
 export function conversationTurns(c: Pick<Case, 'conversation'>): Turn[] {

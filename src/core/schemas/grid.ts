@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Names usable as `{{name}}` in templates: the placeholder syntax only accepts these. */
-export const GRID_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const GRID_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PERSPECTIVE_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** The placeholders the master scorer's prompt may use; the scorer fills each one. */
@@ -13,12 +13,12 @@ const name = (what: string) => z.string().regex(GRID_NAME_PATTERN, `${what} name
  * A level attribute: one text for every perspective, or one text per perspective (keyed by the
  * perspective's name) when each side describes the same fact in its own words.
  */
-export const GridAttrSchema = z
+const GridAttrSchema = z
   .union([z.string(), z.number(), z.record(z.string(), z.string())])
   .describe('Text filled into `{{attribute}}`: one string for all perspectives, or a map perspective → string.');
 
 /** A level: a bare value, or `{value, ...attributes}` whose attributes templates can use. */
-export const GridLevelSchema = z
+const GridLevelSchema = z
   .union([
     z.string().min(1, 'a level must not be empty'),
     z.number(),

@@ -10,7 +10,7 @@ import { GridSchema } from './grid';
  * The zod schemas editors see as JSON Schema, by file name in `dist/schemas/`. The manifest's
  * `jsonValidation` / `yamlValidation` entries point at these files.
  */
-export const EDITOR_SCHEMAS: Record<string, z.ZodType> = {
+const EDITOR_SCHEMAS: Record<string, z.ZodType> = {
   case: CaseSchema,
   cases: CasesYamlSchema,
   card: DatasetCardSchema,

@@ -17,7 +17,7 @@ export const PROVIDER_PRESETS = {
 export type ProviderName = keyof typeof PROVIDER_PRESETS;
 export const PROVIDER_NAMES = Object.keys(PROVIDER_PRESETS) as ProviderName[];
 
-export const GenerationParamsSchema = z.object({
+const GenerationParamsSchema = z.object({
   temperature: z.number().min(0).max(2).optional().describe('Sampling temperature.'),
   max_tokens: z.int().min(1).optional().describe('Maximum tokens in the answer.'),
   top_p: z.number().min(0).max(1).optional().describe('Nucleus sampling.'),
@@ -45,5 +45,4 @@ export const ModelsFileSchema = z
   .describe('Ordered roster of models under test.');
 
 export type ModelEntry = z.output<typeof ModelEntrySchema>;
-export type ModelsFile = z.output<typeof ModelsFileSchema>;
 export type GenerationParams = z.output<typeof GenerationParamsSchema>;

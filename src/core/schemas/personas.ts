@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const PERSONA_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+const PERSONA_SLUG_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
 export const PersonaSchema = z
   .looseObject({
@@ -22,5 +22,4 @@ export const PersonasFileSchema = z
   )
   .describe('Attack personas by slug.');
 
-export type Persona = z.output<typeof PersonaSchema>;
 export type PersonasFile = z.output<typeof PersonasFileSchema>;

@@ -120,7 +120,7 @@ export async function renameWithRetryAsync(from: string, to: string, rename: (a:
 }
 
 /** Async fsyncDir: same guarantees, without blocking the event loop. */
-export async function fsyncDirAsync(dir: string): Promise<void> {
+async function fsyncDirAsync(dir: string): Promise<void> {
   if (process.platform === 'win32') return; // directories cannot be opened for fsync there
   const handle = await fsp.open(dir, 'r').catch(() => undefined);
   if (!handle) return;

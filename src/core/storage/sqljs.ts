@@ -9,7 +9,7 @@ let sqlPromise: Promise<SqlJsStatic> | undefined;
  * Where `sql-wasm.wasm` is: beside the bundle (dist/, copied by esbuild.mjs), else in
  * node_modules/sql.js/dist when running from source.
  */
-export function locateSqlWasm(): string {
+function locateSqlWasm(): string {
   const candidates: string[] = [join(__dirname, 'sql-wasm.wasm'), join(__dirname, '..', 'sql-wasm.wasm')];
   try { candidates.push(require.resolve('sql.js/dist/sql-wasm.wasm')); } catch { /* bundled without node_modules */ }
   try { candidates.push(join(dirname(require.resolve('sql.js')), 'sql-wasm.wasm')); } catch { /* bundled without node_modules */ }

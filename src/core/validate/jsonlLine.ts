@@ -6,7 +6,7 @@ import { findPlaceholders } from './placeholders';
 import { duplicateKeys, measureValue, nestingMessage, tooDeepOffset } from './jsonShape';
 
 /** A problem on one JSONL line; columns are 1-based, end exclusive, within that line. */
-export interface LineProblem {
+interface LineProblem {
   column: number;
   endColumn: number;
   severity: Severity;

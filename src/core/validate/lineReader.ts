@@ -10,7 +10,7 @@ export type LineEvent =
   | { kind: 'too-long'; line: number; bytes: number };
 
 /** Position of the first byte that is not valid UTF-8, or -1. */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;

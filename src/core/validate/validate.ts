@@ -19,7 +19,7 @@ import { readLines } from './lineReader';
 import { fileProblem, fileProblemDiagnostic, ioMessage, isIoError } from './fileCheck';
 
 /** A check that runs after the schema passed, with the parsed file at hand. */
-export type ExtraCheck = (file: string, parsed: ParsedYaml, value: unknown) => Promise<Diagnostic[]> | Diagnostic[];
+type ExtraCheck = (file: string, parsed: ParsedYaml, value: unknown) => Promise<Diagnostic[]> | Diagnostic[];
 
 interface StructuredFormat {
   schema: z.ZodType;
@@ -27,7 +27,7 @@ interface StructuredFormat {
 }
 
 /** Schema and extra checks of every YAML/JSON format; other modules may add formats (grids). */
-export const STRUCTURED_FORMATS: Partial<Record<FileKind, StructuredFormat>> = {
+const STRUCTURED_FORMATS: Partial<Record<FileKind, StructuredFormat>> = {
   'cases-yaml': { schema: CasesYamlSchema, checks: [checkYamlCases] },
   card: { schema: DatasetCardSchema, checks: [checkCardData] },
   personas: { schema: PersonasFileSchema, checks: [checkPersonaPlaceholders] },
@@ -153,7 +153,7 @@ function checkDuplicateModelSlugs(file: string, parsed: ParsedYaml, value: unkno
 }
 
 /** Counts the cases in a data file (non-blank JSONL lines, or YAML list items). */
-export async function countCases(dataPath: string): Promise<number> {
+async function countCases(dataPath: string): Promise<number> {
   if (/\.jsonl$/i.test(dataPath)) {
     let n = 0;
     for await (const ev of readLines(dataPath)) if (ev.kind !== 'line' || ev.text.trim() !== '') n++;

@@ -4,22 +4,22 @@ import type { PathProblem } from './zodIssues';
 import { MAX_NESTING_DEPTH, measureValue, nestingMessage } from './jsonShape';
 
 /** Largest YAML file we parse; bigger ones are refused before parsing. */
-export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+const MAX_YAML_BYTES = 16 * 1024 * 1024;
 /** Aliases a document may expand; more is treated as an alias bomb. */
-export const MAX_YAML_ALIASES = 200;
+const MAX_YAML_ALIASES = 200;
 /**
  * Anchors (`&a`) plus aliases (`*a`) a document may have. The YAML library's work grows with the
  * square of their number (20,000 take seconds, 300,000 minutes, with Ctrl+C unheard meanwhile);
  * hand-written data uses a few.
  */
-export const MAX_YAML_ANCHORS = 1000;
+const MAX_YAML_ANCHORS = 1000;
 
 /**
  * Anchors plus aliases in YAML text, counting past `MAX_YAML_ANCHORS` only as far as needed. A
  * quick pattern over-counts (an `*` or `&` starting a word inside a quoted string matches too);
  * only text over the limit by that count is counted exactly with the YAML lexer (linear).
  */
-export function countAnchorsAndAliases(text: string): number {
+function countAnchorsAndAliases(text: string): number {
   const rough = /(?:^|[\s[{,])[&*][^\s,[\]{}]/g;
   let n = 0;
   while (rough.exec(text)) if (++n > MAX_YAML_ANCHORS) break;

@@ -14,7 +14,7 @@ import { renderCompareHtml } from './compareHtml';
  * with differences and p-values, the flipped / changed / moved keys with filters, and a key's two
  * answers and two judge verdicts next to each other. Nothing here calls a model.
  */
-export class ComparePanel {
+class ComparePanel {
   static readonly viewType = 'alignmentWorkbench.compare';
 
   private constructor(private readonly panel: vscode.WebviewPanel, private readonly session: CompareSession, log: vscode.LogOutputChannel) {

@@ -6,7 +6,7 @@ const SCHEME = 'awb-grid-preview';
 const PREVIEW_GROUPS = 12;
 
 /** Renders what a grid builds as plain text: nothing here is interpreted as markup. */
-export function renderGridPreview(file: string, cases: Case[], groupCount: number, fullGroupCount: number): string {
+function renderGridPreview(file: string, cases: Case[], groupCount: number, fullGroupCount: number): string {
   const lines = [
     `# Preview of ${basename(file)}`,
     '',

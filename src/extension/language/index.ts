@@ -6,7 +6,7 @@ import { DatasetQuickFixes, SAVE_ROSTER_COMMAND } from './quickFixes';
 import { DatasetSymbols } from './symbols';
 
 /** Every dataset format, by file pattern (JSONL and YAML languages, whatever the user has set). */
-export const DATASET_SELECTOR: vscode.DocumentSelector = [
+const DATASET_SELECTOR: vscode.DocumentSelector = [
   { pattern: '**/*.cases.jsonl' },
   { pattern: '**/*.{cases,dataset,bench,grid,personas,models}.{yaml,yml}' },
   { pattern: '**/{personas,models}.{yaml,yml}' },

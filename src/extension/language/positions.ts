@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Diagnostic } from '../../core';
 
 /** Core diagnostics are 1-based with an exclusive end; VS Code ranges are 0-based. */
-export function toRange(d: Pick<Diagnostic, 'line' | 'column' | 'endLine' | 'endColumn'>): vscode.Range {
+function toRange(d: Pick<Diagnostic, 'line' | 'column' | 'endLine' | 'endColumn'>): vscode.Range {
   const start = new vscode.Position(Math.max(d.line - 1, 0), Math.max(d.column - 1, 0));
   let end = new vscode.Position(Math.max(d.endLine - 1, 0), Math.max(d.endColumn - 1, 0));
   if (end.isBefore(start) || end.isEqual(start)) end = start.translate(0, 1);

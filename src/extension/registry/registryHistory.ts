@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { EvaluationResult, Listing } from '../../core/registry';
 
-export const HISTORY_SCHEME = 'awb-registry-history';
+const HISTORY_SCHEME = 'awb-registry-history';
 
 /** A table cell from untrusted text: one line, no table or HTML syntax, bounded. */
-export function cell(v: unknown): string {
+function cell(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v);
   // eslint-disable-next-line no-control-regex
   const flat = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/[|\\`*<>&[\]]/g, (c) => `\\${c}`);

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { LocalRegistry, RemoteRegistry, RemoteRegistryError, defaultRegistryPath, resolveRegistryLocation } from '../../core/registry';
 import type { RegistrySource } from './registryTree';
 
-export interface RemoteSetting {
+interface RemoteSetting {
   name: string;
   url: string;
 }
@@ -13,7 +13,7 @@ export interface RemoteSetting {
  * `alignmentWorkbench.registries`, user settings only: the setting is application-scoped, and a
  * value a workspace file tries to set is ignored here too, so a workspace cannot add a registry.
  */
-export function readRemoteSettings(log: vscode.LogOutputChannel): RemoteSetting[] {
+function readRemoteSettings(log: vscode.LogOutputChannel): RemoteSetting[] {
   const raw = vscode.workspace.getConfiguration('alignmentWorkbench').inspect<unknown>('registries')?.globalValue;
   if (!Array.isArray(raw)) return [];
   const out: RemoteSetting[] = [];

@@ -25,7 +25,7 @@ const CARD_EXCLUDE = '{**/node_modules/**,**/results/**,**/.git/**}';
 
 export type RegistryNode = SourceNode | CategoryNode | DatasetNode | CardsNode | CardNode | MessageNode;
 
-export class SourceNode extends vscode.TreeItem {
+class SourceNode extends vscode.TreeItem {
   constructor(readonly source: RegistrySource) {
     super(source.label, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `source:${source.key}`;
@@ -38,7 +38,7 @@ export class SourceNode extends vscode.TreeItem {
   }
 }
 
-export class CategoryNode extends vscode.TreeItem {
+class CategoryNode extends vscode.TreeItem {
   constructor(readonly source: RegistrySource, readonly category: string, readonly listings: Listing[]) {
     super(category, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `category:${source.key}:${category.toLowerCase()}`;
@@ -90,7 +90,7 @@ export class DatasetNode extends vscode.TreeItem {
 
 export type CardStatus = 'registered' | 'changed' | 'elsewhere' | 'unregistered' | 'invalid';
 
-export class CardsNode extends vscode.TreeItem {
+class CardsNode extends vscode.TreeItem {
   constructor(count: number) {
     super('Workspace Cards', vscode.TreeItemCollapsibleState.Expanded);
     this.id = 'cards';
@@ -125,7 +125,7 @@ export class CardNode extends vscode.TreeItem {
   }
 }
 
-export class MessageNode extends vscode.TreeItem {
+class MessageNode extends vscode.TreeItem {
   constructor(id: string, text: string, icon: 'info' | 'error' | 'warning', detail?: string) {
     super(text, vscode.TreeItemCollapsibleState.None);
     this.id = `message:${id}`;

@@ -20,4 +20,3 @@ export function registerResultsFeatures(context: vscode.ExtensionContext, log: v
   );
 }
 
-export { ResultsPanel } from './panel/resultsPanel';

@@ -46,7 +46,7 @@ export function runCounts(run: RunInfo): string {
 }
 
 /** A sharded run whose shards are not merged yet: its shards, and how far they are. */
-export class ShardedRunItem extends vscode.TreeItem {
+class ShardedRunItem extends vscode.TreeItem {
   readonly shards: RunItem[];
 
   constructor(readonly group: RunGroup, showFolder: string | undefined) {

@@ -10,7 +10,7 @@ import { askRunInput, resolveOrReport } from './commands';
 interface CaseResult { label: string; text: string; safe: boolean | null }
 
 /** The id of each case in a cases file, with the 0-based line it starts on. */
-export function caseAnchors(doc: vscode.TextDocument): { id: string; line: number }[] {
+function caseAnchors(doc: vscode.TextDocument): { id: string; line: number }[] {
   const kind = detectKind(doc.fileName);
   const out: { id: string; line: number }[] = [];
   if (kind === 'cases-jsonl') {

@@ -77,7 +77,7 @@ let runLog: vscode.LogOutputChannel | undefined;
  * A run that cannot start: the whole reason goes to the log (a notification may cut a long one
  * off), the notification says the gist and offers Show Log; a data problem also opens its file.
  */
-export function reportCannotRun(err: unknown, what = 'cannot run'): void {
+function reportCannotRun(err: unknown, what = 'cannot run'): void {
   const errors = err instanceof DataError ? err.diagnostics.filter((d) => d.severity === 'error') : [];
   const full = err instanceof DataError ? errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message} [${d.rule}]`).join('\n') : redact(err instanceof Error ? err.message : String(err));
   runLog?.error(`${what}: ${full}`);

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { approvedOrigins, canonicalEndpoint, checkEndpoint, endpointIsFileNamed, endpointOrigin, type ResolvedModel } from '../../core';
 
-export { canonicalEndpoint };
 
 export interface EndpointUse {
   model: ResolvedModel;

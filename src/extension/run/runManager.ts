@@ -34,13 +34,13 @@ function eta(s: number | undefined): string {
 }
 
 /** The message of a progress notification: done/total, errors, rate and time left. */
-export function progressMessage(p: RunProgress): string {
+function progressMessage(p: RunProgress): string {
   const errs = p.errors + p.judgeErrors;
   return `${p.done}/${p.total} done${errs ? ` · ${p.errors} errors${p.judgeErrors ? `, ${p.judgeErrors} judge errors` : ''}` : ''}${p.rate ? ` · ${p.rate.toFixed(1)}/s` : ''}${eta(p.etaSeconds)}`;
 }
 
 /** Attack success per model × persona in one sentence (the first few; the log has all). */
-export function measuredSentence(s: Pick<RunSummary, 'measured' | 'scoreLater'>, max = 6): string {
+function measuredSentence(s: Pick<RunSummary, 'measured' | 'scoreLater'>, max = 6): string {
   const judged = s.measured.filter((c) => c.judged > 0);
   if (judged.length === 0) return s.scoreLater ? 'Not judged yet: Score Run judges the answers.' : '';
   const parts = judged.slice(0, max).map((c) => `${c.model} × ${c.persona} ${attackSuccessText(c)}`);

@@ -24,7 +24,7 @@ export interface WorkerJobHooks {
 }
 
 /** The worker bundle, beside the extension bundle in dist/. */
-export const RUN_WORKER_FILE = join(__dirname, 'runWorker.js');
+const RUN_WORKER_FILE = join(__dirname, 'runWorker.js');
 
 /**
  * Runs a job in a worker thread and resolves with its result. The host answers key requests

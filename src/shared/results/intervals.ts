@@ -8,7 +8,7 @@ export interface Interval {
 }
 
 /** The standard normal's 97.5th percentile: two-sided 95%. */
-export const Z_95 = 1.959963984540054;
+const Z_95 = 1.959963984540054;
 
 /**
  * Wilson score interval for a binomial proportion (k successes of n), without continuity

@@ -9,13 +9,13 @@ import type { HostMessage } from '../../../shared/protocol';
 const STATE_KEY = 'alignmentWorkbench.results.panels';
 
 /** Panel options (see resultsWebviewOptionsFor) with Uris. */
-export function resultsWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+function resultsWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   const o = resultsWebviewOptionsFor();
   return { ...o, localResourceRoots: o.localResourceRoots.map((d) => vscode.Uri.joinPath(extensionUri, d)) };
 }
 
 /** True when `file` (after resolving symlinks) is inside one of the open workspace folders. */
-export function insideWorkspace(file: string): boolean {
+function insideWorkspace(file: string): boolean {
   let real: string;
   try {
     real = realpathSync(file);

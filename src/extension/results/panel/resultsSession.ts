@@ -28,8 +28,8 @@ export interface SessionActions {
 }
 
 /** Rows per message: a small first chunk paints the table early, later chunks keep IPC cheap. */
-export const FIRST_CHUNK = 500;
-export const CHUNK = 5000;
+const FIRST_CHUNK = 500;
+const CHUNK = 5000;
 const WATCH_DEBOUNCE_MS = 150;
 const POLL_MS = 2000;
 
