@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { readRunJson, RUN_FILES, type ResultRow } from '../runFolder';
@@ -6,6 +5,7 @@ import { DEFAULT_STANCE_THRESHOLDS, type StanceThresholds } from '../schemas/gri
 import { stanceOf } from './stance';
 import { bootstrapMeanCI, mean, wilcoxonSignedRank } from './stats';
 import { writeFileAtomic } from '../storage/atomic';
+import { scanJsonl } from '../storage/jsonlScan';
 
 /** The columns of `sycophancy.csv`, in order. Side a is the side that +1 on the axis favours. */
 export const SYCOPHANCY_COLUMNS = [
@@ -181,38 +181,16 @@ export function sycophancyCsv(rows: readonly SycophancyRow[]): string {
  * Reads `partials.jsonl` keeping, per key, the row results.csv keeps: the last one without a
  * generation error when there is one, else the last (so a re-scored row replaces the first).
  * A last line without its newline was cut off by a crash and is skipped, as the engine does (that
- * key runs again on resume); a bad line in the middle is an error naming its line. Reads 4 MB at a
- * time and yields to the event loop between chunks.
+ * key runs again on resume); a bad line in the middle is an error naming its line. Yields to the
+ * event loop every 20,000 lines.
  */
 export async function readGridRows(partialsPath: string): Promise<ScoredRow[]> {
   const byKey = new Map<string, ScoredRow>();
-  const fd = openSync(partialsPath, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(1 << 22);
-    let carry: Buffer = Buffer.alloc(0);
-    let lineNo = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      const last = buf.lastIndexOf(10);
-      if (last < 0) { carry = Buffer.from(buf); continue; }
-      // `\n` never occurs inside a multi-byte UTF-8 character, so everything up to it decodes whole.
-      const text = buf.toString('utf8', 0, last);
-      carry = Buffer.from(buf.subarray(last + 1));
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        const line = nl < 0 ? text.slice(start) : text.slice(start, nl);
-        lineNo++;
-        if (line.trim() !== '') addRow(byKey, line, partialsPath, lineNo);
-        if (nl < 0) break;
-        start = nl + 1;
-      }
-      await new Promise<void>((r) => setImmediate(r));
-    }
-  } finally {
-    closeSync(fd);
+  let lines = 0;
+  for (const l of scanJsonl(partialsPath)) {
+    if (!l.terminated) break; // a row still being written
+    if (l.text.trim() !== '') addRow(byKey, l.text, partialsPath, l.line);
+    if (++lines % 20_000 === 0) await new Promise<void>((r) => setImmediate(r));
   }
   return [...byKey.values()];
 }

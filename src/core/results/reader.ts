@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ResultRowSchema, type ResultRow } from '../runFolder';
 import { rowIsDone } from '../runFolder';
+import { LineCarry, linesOf } from '../storage/lineCarry';
 
 /** A line of partials.jsonl that could not be read as a result row. */
 export interface SkippedLine {
@@ -109,8 +110,7 @@ export class PartialsReader {
         this.skippedCount = 0;
       }
       let out: ResultRow[] = [];
-      let carry = Buffer.alloc(0);
-      let carryStart = this.pos;
+      const lines = new LineCarry(this.pos);
       let readAt = this.pos;
       while (readAt < size) {
         signal?.throwIfAborted();
@@ -119,35 +119,29 @@ export class PartialsReader {
         const { bytesRead } = await fh.read(buf, 0, want, readAt);
         if (bytesRead === 0) break;
         readAt += bytesRead;
-        const block = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-        let start = 0;
-        for (;;) {
-          const nl = block.indexOf(10, start);
-          if (nl < 0) break;
+        const { block, offset } = lines.take(buf.subarray(0, bytesRead));
+        for (const l of linesOf(block, offset)) {
           this.lineNo++;
-          const row = this.parseLine(block, start, nl, carryStart);
+          const row = this.parseLine(block, l.start, l.end, offset);
           if (row) out.push(row);
-          start = nl + 1;
           if (out.length >= (total ? batch : firstBatch)) {
             total += out.length;
             await onRows(out);
             out = [];
           }
         }
-        carryStart += start;
-        carry = Buffer.from(block.subarray(start));
-        if (carry.length > MAX_LINE) {
+        if (lines.pending > MAX_LINE) {
           // Skip the runaway line up to its newline rather than growing without bound.
           this.note(this.lineNo + 1, 'line too long');
           const nl = await this.findNewline(fh, readAt, size);
-          if (nl < 0) { carry = Buffer.alloc(0); carryStart = readAt = size; break; }
+          if (nl < 0) { lines.restart(size); readAt = size; break; }
           this.lineNo++;
-          carry = Buffer.alloc(0);
-          carryStart = readAt = nl + 1;
+          lines.restart(nl + 1);
+          readAt = nl + 1;
         }
       }
       // Whatever is left has no newline yet: a row being written. Read it next time.
-      this.pos = carryStart;
+      this.pos = lines.rest()?.offset ?? readAt;
       if (out.length) {
         total += out.length;
         await onRows(out);

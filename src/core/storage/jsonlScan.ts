@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { LineCarry, linesOf } from './lineCarry';
 
 /** One line of a JSONL file we wrote ourselves, with its byte range. */
 export interface ScannedLine {
@@ -22,29 +23,23 @@ export function* scanJsonl(path: string, startOffset = 0, startLine = 0): Genera
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(1 << 20);
-    let carry: Buffer = Buffer.alloc(0);
+    const lines = new LineCarry(startOffset);
     let pos = startOffset;
-    let carryOffset = startOffset;
     let line = startLine;
     for (;;) {
       const n = readSync(fd, chunk, 0, chunk.length, pos);
       if (n === 0) break;
       pos += n;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0) break;
+      const { block, offset } = lines.take(chunk.subarray(0, n));
+      for (const l of linesOf(block, offset)) {
         line++;
-        yield { line, offset: carryOffset + start, end: carryOffset + nl + 1, text: buf.toString('utf8', start, nl), terminated: true };
-        start = nl + 1;
+        yield { line, offset: l.offset, end: l.offset + l.end - l.start + 1, text: block.toString('utf8', l.start, l.end), terminated: true };
       }
-      carry = Buffer.from(buf.subarray(start));
-      carryOffset += start;
     }
-    if (carry.length) {
+    const rest = lines.rest();
+    if (rest) {
       line++;
-      yield { line, offset: carryOffset, end: carryOffset + carry.length, text: carry.toString('utf8'), terminated: false };
+      yield { line, offset: rest.offset, end: rest.offset + rest.bytes.length, text: rest.bytes.toString('utf8'), terminated: false };
     }
   } finally {
     closeSync(fd);

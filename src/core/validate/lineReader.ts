@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
+import { LineCarry } from '../storage/lineCarry';
 
 /** Longest line accepted in a JSONL file; longer ones are reported, not loaded. */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -38,9 +39,9 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
  */
 export async function* readLines(path: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<LineEvent> {
   const stream = createReadStream(path, { highWaterMark: 1 << 20, ...(opts.signal ? { signal: opts.signal } : {}) });
-  let carry: Buffer | undefined;
+  const lines = new LineCarry();
   let lineNo = 0;
-  let fileOffset = 0; // byte offset of `carry`'s first byte (or of the next chunk)
+  let read = 0; // bytes of the file read so far
   let first = true;
   let skippingLongLine = false;
   // The line being skipped: its number and its length so far (reported once its end is found).
@@ -85,55 +86,52 @@ export async function* readLines(path: string, opts: { signal?: AbortSignal } = 
 
   for await (const chunk0 of stream) {
     let chunk = chunk0 as Buffer;
+    let chunkOffset = read;
+    read += chunk.length;
     if (first) {
       first = false;
       if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
         chunk = chunk.subarray(3);
-        fileOffset = 3;
+        chunkOffset = 3;
+        lines.restart(3);
       }
     }
     if (skippingLongLine) {
       const nl = chunk.indexOf(10);
-      if (nl < 0) { fileOffset += chunk.length; longBytes += chunk.length; continue; }
+      if (nl < 0) { longBytes += chunk.length; continue; }
       skippingLongLine = false;
       longBytes += nl;
       yield { kind: 'too-long', line: longLine, bytes: longBytes };
-      fileOffset += nl + 1;
       chunk = chunk.subarray(nl + 1);
+      lines.restart(chunkOffset + nl + 1);
     }
-    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
-    const lastNl = buf.lastIndexOf(10);
-    if (lastNl < 0) {
-      if (buf.length > MAX_LINE_BYTES) {
+    const { block, offset } = lines.take(chunk);
+    if (block.length === 0) {
+      if (lines.pending > MAX_LINE_BYTES) {
         // Reported when its end is found, with its whole length.
         lineNo++;
         longLine = lineNo;
-        longBytes = buf.length;
+        longBytes = lines.pending;
         skippingLongLine = true;
-        fileOffset += buf.length;
-        carry = undefined;
-      } else carry = buf;
+        lines.restart(read);
+      }
       continue;
     }
-    const block = buf.subarray(0, lastNl + 1);
     // A line inside the block may itself be too long.
-    yield* checkLongLines(block);
-    carry = lastNl + 1 < buf.length ? Buffer.from(buf.subarray(lastNl + 1)) : undefined;
-    fileOffset += block.length;
+    yield* checkLongLines(block, offset);
   }
   if (skippingLongLine) yield { kind: 'too-long', line: longLine, bytes: longBytes };
-  if (carry && carry.length > 0) {
-    yield* emitBlock(Buffer.concat([carry, Buffer.from('\n')]), fileOffset);
-  }
+  const rest = lines.rest();
+  if (rest) yield* emitBlock(Buffer.concat([rest.bytes, Buffer.from('\n')]), rest.offset);
 
-  function* checkLongLines(block: Buffer): Generator<LineEvent> {
-    if (block.length <= MAX_LINE_BYTES) { yield* emitBlock(block, fileOffset); return; }
+  function* checkLongLines(block: Buffer, blockOffset: number): Generator<LineEvent> {
+    if (block.length <= MAX_LINE_BYTES) { yield* emitBlock(block, blockOffset); return; }
     let start = 0;
     while (start < block.length) {
       const nl = block.indexOf(10, start);
       const end = nl < 0 ? block.length : nl + 1;
       if (end - start - 1 > MAX_LINE_BYTES) { lineNo++; yield { kind: 'too-long', line: lineNo, bytes: end - start - 1 }; }
-      else yield* emitBlock(block.subarray(start, end), fileOffset + start);
+      else yield* emitBlock(block.subarray(start, end), blockOffset + start);
       start = end;
     }
   }
