@@ -12,6 +12,16 @@ const layer = (files, paths, patterns, message) => ({
 const RUN_FILE_NAMES = ['run.json', 'partials.jsonl', 'state.sqlite', 'results.csv', 'results.parquet', 'summary.csv', 'run.log', 'cases.jsonl', 'run.lock', 'grid.cases.jsonl', 'sycophancy.csv', 'reviews.sqlite', 'reviews.csv', 'labels.sqlite', 'labels.csv', 'labels.jsonl']
   .map((n) => n.replace(/\./g, '\\.')).join('|');
 
+/** `no-restricted-syntax` over src/: every rule everywhere, except each rule in its owner's file. */
+const restrictedSyntax = (rules) => {
+  const owners = rules.map((r) => r.owner);
+  const list = (except) => ['error', ...rules.filter((r) => r.owner !== except).map(({ selector, message }) => ({ selector, message }))];
+  return [
+    { files: ['src/**/*.ts'], ignores: owners, rules: { 'no-restricted-syntax': list(undefined) } },
+    ...owners.map((owner) => ({ files: [owner], rules: { 'no-restricted-syntax': list(owner) } })),
+  ];
+};
+
 const vscodeOnlyInExtension = { name: 'vscode', message: 'Only src/extension/ may import vscode.' };
 
 export default tseslint.config(
@@ -48,16 +58,14 @@ export default tseslint.config(
   // The results UI imports only the browser-safe shared folder.
   layer(['webview/**/*.ts'], [vscodeOnlyInExtension], ['^(\\.\\./)+src/(?!shared/)', '^node:'],
     'The webview imports only from src/shared (browser-safe code).'),
-  // One owner of the run folder: its file names are spelled in src/core/runFolder/names.ts only.
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/core/runFolder/names.ts'],
-    rules: {
-      'no-restricted-syntax': ['error',
-        { selector: `Literal[value=/^(${RUN_FILE_NAMES})$/]`, message: 'Name run files through RUN_FILES (src/core/runFolder).' },
-      ],
-    },
-  },
+  // ESLint keeps one no-restricted-syntax list per file (a later block replaces it), so each file
+  // gets every restriction that applies to it, minus the one its own file is the owner of.
+  ...restrictedSyntax([
+    // One owner of the run folder: its file names are spelled in src/core/runFolder/names.ts only.
+    { owner: 'src/core/runFolder/names.ts', selector: `Literal[value=/^(${RUN_FILE_NAMES})$/]`, message: 'Name run files through RUN_FILES (src/core/runFolder).' },
+    // One command table: only registerCommands.ts registers commands (docs/architecture.md).
+    { owner: 'src/extension/registerCommands.ts', selector: 'CallExpression[callee.property.name=/^(registerCommand|registerTextEditorCommand)$/]', message: 'Commands are registered in one place: add the id to src/extension/commands.ts and return its handler from the feature.' },
+  ]),
   {
     files: ['webview/**/*.ts'],
     rules: {

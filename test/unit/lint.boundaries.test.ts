@@ -85,3 +85,11 @@ test('lint refuses a run file named outside the run folder\'s owner', async () =
   }));
   assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('RUN_FILES')), msgs.join('\n'));
 });
+
+test('lint refuses a command registered outside the command table\'s registerCommands (and still a run file name beside it)', async () => {
+  const msgs = ruleIds(await lintPlanted({
+    'src/extension/PLANT/planted.ts': "import * as vscode from 'vscode';\nexport const d = vscode.commands.registerCommand('alignmentWorkbench.planted', () => 'run.json');\n",
+  }));
+  assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('src/extension/commands.ts')), msgs.join('\n'));
+  assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('RUN_FILES')), msgs.join('\n'));
+});

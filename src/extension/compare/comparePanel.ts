@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { runTime } from '../../core/results/runs';
 import { parseCompareWebviewMessage, type CompareData, type CompareHostMessage } from '../../shared/compare';
 import { runInWorker, WorkerJobError } from '../run/workerJob';
 import { makeNonce } from '../webviewCsp';
 import { ResultsPanel } from '../results/panel/resultsPanel';
-import { RunItem, findRuns, runCounts } from '../results/runsTree';
+import { RunItem } from '../results/runsTree';
+import { pickRun } from '../results/pickRun';
+import { defineHandlers } from '../commands';
 import { CompareSession } from './compareData';
 import { renderCompareHtml } from './compareHtml';
 
@@ -70,30 +71,22 @@ class ComparePanel {
   }
 }
 
-async function pickRun(title: string, placeHolder: string, exclude?: string): Promise<string | undefined> {
-  const runs = (await findRuns()).filter((r) => r.dir !== exclude);
-  if (!runs.length) {
-    void vscode.window.showInformationMessage('Alignment Workbench: no other runs found in this workspace’s results/ folders.');
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    runs.map((r) => ({ label: r.runId, description: `${r.status} · ${runCounts(r)} · ${runTime(r) ? new Date(runTime(r)).toLocaleString() : ''}`, detail: vscode.workspace.asRelativePath(r.dir), dir: r.dir })),
-    { title, placeHolder },
-  );
-  return pick?.dir;
-}
+const NO_OTHER_RUNS = 'Alignment Workbench: no other runs found in this workspace’s results/ folders.';
 
 /** Compare Runs… (palette, Runs view item): the item is the new run; the baseline is picked. */
-export function registerCompareFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
-  context.subscriptions.push(vscode.commands.registerCommand('alignmentWorkbench.compareRuns', async (arg?: unknown) => {
-    let newDir: string | undefined;
-    if (arg instanceof RunItem) newDir = arg.run.dir;
-    else if (arg instanceof vscode.Uri) newDir = ResultsPanel.runDirOf(arg.fsPath);
-    else if (typeof arg === 'string' && arg) newDir = arg;
-    if (!newDir) newDir = await pickRun('Compare Runs (1/2)', 'Pick the run to check (new)');
-    if (!newDir) return;
-    const baseDir = await pickRun(`Compare Runs: ${basename(newDir)} against…`, 'Pick the baseline run (base)', newDir);
-    if (!baseDir) return;
-    await ComparePanel.open(context, log, baseDir, newDir);
-  }));
+export function compareCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
+  return defineHandlers({
+    'alignmentWorkbench.compareRuns': async (arg?: unknown) => {
+      let newDir: string | undefined;
+      if (arg instanceof RunItem) newDir = arg.run.dir;
+      else if (arg instanceof vscode.Uri) newDir = ResultsPanel.runDirOf(arg.fsPath);
+      else if (typeof arg === 'string' && arg) newDir = arg;
+      if (!newDir) newDir = await pickRun({ title: 'Compare Runs (1/2)', placeHolder: 'Pick the run to check (new)', none: NO_OTHER_RUNS });
+      if (!newDir) return;
+      const exclude = newDir;
+      const baseDir = await pickRun({ title: `Compare Runs: ${basename(newDir)} against…`, placeHolder: 'Pick the baseline run (base)', filter: (r) => r.dir !== exclude, none: NO_OTHER_RUNS });
+      if (!baseDir) return;
+      await ComparePanel.open(context, log, baseDir, newDir);
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { buildGrid, GridFileError, parseGridText, type Case } from '../../core';
+import { defineHandlers } from '../commands';
 
 const SCHEME = 'awb-grid-preview';
 const PREVIEW_GROUPS = 12;
@@ -31,13 +32,15 @@ function renderGridPreview(file: string, cases: Case[], groupCount: number, full
 }
 
 /** "Preview Grid": the cases a grid builds, before anything is spent, in a read-only tab. */
-export function registerGridPreview(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+export function registerGridPreview(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
   const contents = new Map<string, string>();
   const changed = new vscode.EventEmitter<vscode.Uri>();
   context.subscriptions.push(
     changed,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, { onDidChange: changed.event, provideTextDocumentContent: (uri) => contents.get(uri.toString()) ?? '' }),
-    vscode.commands.registerCommand('alignmentWorkbench.previewGrid', async (arg?: unknown) => {
+  );
+  return defineHandlers({
+    'alignmentWorkbench.previewGrid': async (arg?: unknown) => {
       const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
       if (!uri || !/\.grid\.ya?ml$/i.test(uri.path)) {
         void vscode.window.showErrorMessage('Alignment Workbench: open a *.grid.yaml to preview it.');
@@ -57,6 +60,6 @@ export function registerGridPreview(context: vscode.ExtensionContext, log: vscod
         log.warn(`preview grid ${uri.fsPath}: ${msg}`);
         void vscode.window.showErrorMessage(`Alignment Workbench: cannot preview the grid: ${msg}`);
       }
-    }),
-  );
+    },
+  });
 }

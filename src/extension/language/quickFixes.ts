@@ -3,6 +3,7 @@ import { parseTree } from 'jsonc-parser';
 import { readFileSync } from 'node:fs';
 import { addModelToRoster, defaultFieldValue, detectKind, JUDGE_PLACEHOLDERS, positionOf, uniqueId } from '../../core';
 import { DIAGNOSTIC_SOURCE, diagnosticData } from './positions';
+import type { CommandId } from '../commands';
 
 /** Quick fixes: rename a duplicate id, add a missing required field, fix a card's size, a placeholder, add a model to the roster. */
 export class DatasetQuickFixes implements vscode.CodeActionProvider {
@@ -55,7 +56,7 @@ export class DatasetQuickFixes implements vscode.CodeActionProvider {
 }
 
 /** Command run after the roster edit: saves models.yaml (a run reads it from disk). */
-export const SAVE_ROSTER_COMMAND = 'alignmentWorkbench.saveRosterAfterFix';
+export const SAVE_ROSTER_COMMAND = 'alignmentWorkbench.saveRosterAfterFix' satisfies CommandId;
 
 /**
  * "Add "m" to models.yaml": a roster entry on the default provider, appended in the file's style.

@@ -6,16 +6,17 @@ import { fetchDataset, loadCardFile, type Listing } from '../../core/registry';
 import { CARD_GLOB, CardNode, DatasetNode, RegistryTreeProvider, type RegistryFilter, type RegistrySource } from './registryTree';
 import { HistoryDocuments } from './registryHistory';
 import { RegistrySources } from './registrySources';
+import { defineHandlers, type CommandHandler } from '../commands';
 
 const VIEW_ID = 'alignmentWorkbench.registry';
 const FILTERED_KEY = 'alignmentWorkbench.registry.filtered';
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * The Registry view and its commands. Called once from activate(); everything it creates is
- * owned by `context.subscriptions`.
+ * The Registry view, and its commands (returned, for the command table). Called once from
+ * activate(); everything it creates is owned by `context.subscriptions`.
  */
-export function registerRegistryView(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+export function registerRegistryView(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
   let timer: NodeJS.Timeout | undefined;
   const refreshSoon = (): void => { clearTimeout(timer); timer = setTimeout(() => provider.refresh(), 300); };
   const sources = new RegistrySources(context, log, refreshSoon);
@@ -146,8 +147,11 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
     }
   }
 
-  const commands: Record<string, (arg?: unknown) => unknown> = {
-    search: async (arg?: unknown) => {
+  /** A command run right at start-up still sees every registry. */
+  const afterLoad = (fn: CommandHandler): CommandHandler => async (arg?: unknown) => { await sourcesLoaded; return fn(arg); };
+
+  return defineHandlers({
+    'alignmentWorkbench.registry.search': afterLoad(async (arg?: unknown) => {
       if (arg && typeof arg === 'object' && 'query' in arg) {
         const a = arg as Partial<RegistryFilter>;
         setFilter({ query: String(a.query ?? ''), ...(a.category ? { category: a.category } : {}), minQuality: Number(a.minQuality ?? 0) });
@@ -166,28 +170,28 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
       });
       if (min === undefined) return;
       setFilter({ query: query.trim(), ...(cat.category ? { category: cat.category } : {}), minQuality: Number(min || 0) });
-    },
-    clearSearch: () => setFilter(undefined),
-    refresh: async () => { await sources.reload(); provider.refresh(); },
-    register,
-    openCard: async (arg?: unknown) => {
+    }),
+    'alignmentWorkbench.registry.clearSearch': afterLoad(() => setFilter(undefined)),
+    'alignmentWorkbench.registry.refresh': afterLoad(async () => { await sources.reload(); provider.refresh(); }),
+    'alignmentWorkbench.registry.register': afterLoad(register),
+    'alignmentWorkbench.registry.openCard': afterLoad(async (arg?: unknown) => {
       if (arg instanceof CardNode) { await vscode.window.showTextDocument(arg.uri); return; }
       const picked = await datasetArg(arg, 'Open Card');
       if (!picked) return;
       const cardPath = picked.listing.card_path;
       if (cardPath && existsSync(cardPath)) { await vscode.window.showTextDocument(vscode.Uri.file(cardPath)); return; }
       await history.showText(`/${encodeURIComponent(picked.source.key)}/${encodeURIComponent(picked.listing.dataset.dataset_id)}.dataset.json`, JSON.stringify(picked.listing.dataset, null, 2) + '\n', 'json');
-    },
-    openData: async (arg?: unknown) => {
+    }),
+    'alignmentWorkbench.registry.openData': afterLoad(async (arg?: unknown) => {
       const picked = await datasetArg(arg, 'Open Data');
       if (!picked) return;
       const dataPath = picked.listing.data_path;
       if (dataPath && existsSync(dataPath)) { await vscode.window.showTextDocument(vscode.Uri.file(dataPath)); return; }
       const go = await vscode.window.showInformationMessage(`${picked.listing.dataset.dataset_id} has no data on this machine.`, 'Get Dataset');
       if (go) await get(arg);
-    },
-    get,
-    rate: async (arg?: unknown) => {
+    }),
+    'alignmentWorkbench.registry.get': afterLoad(get),
+    'alignmentWorkbench.registry.rate': afterLoad(async (arg?: unknown) => {
       const picked = await datasetArg(arg, 'Rate');
       if (!picked) return;
       const stars = await vscode.window.showQuickPick([5, 4, 3, 2, 1].map((n) => ({ label: '★'.repeat(n) + '☆'.repeat(5 - n), description: `${n} star${n === 1 ? '' : 's'}`, n })), { title: `Rate ${picked.listing.dataset.name}` });
@@ -197,14 +201,14 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
       const listing = await sources.write(picked.source, (s) => s.registry.addReview(picked.listing.dataset.dataset_id, { stars: stars.n, ...(text.trim() ? { text: text.trim() } : {}) }));
       if (listing) void vscode.window.showInformationMessage(`Alignment Workbench: ${listing.dataset.dataset_id} is now rated ${listing.rating.toFixed(2)} (${listing.reviews} review${listing.reviews === 1 ? '' : 's'}).`);
       provider.refresh();
-    },
-    showHistory: async (arg?: unknown) => {
+    }),
+    'alignmentWorkbench.registry.showHistory': afterLoad(async (arg?: unknown) => {
       const picked = await datasetArg(arg, 'Show Evaluation History');
       if (!picked) return;
       const results = await picked.source.registry.results(picked.listing.dataset.dataset_id);
       await history.show(picked.source.key, picked.listing, picked.source.registry.location, results);
-    },
-    runOnDataset: async (arg?: unknown) => {
+    }),
+    'alignmentWorkbench.registry.runOnDataset': afterLoad(async (arg?: unknown) => {
       const picked = await datasetArg(arg, 'Run Benchmark on Dataset');
       if (!picked) return;
       const { data_path: dataPath, card_path: cardPath } = picked.listing;
@@ -216,17 +220,6 @@ export function registerRegistryView(context: vscode.ExtensionContext, log: vsco
         if (!target) return;
       }
       await vscode.commands.executeCommand('alignmentWorkbench.runBenchmark', target);
-    },
-  };
-  for (const [name, fn] of Object.entries(commands)) {
-    context.subscriptions.push(vscode.commands.registerCommand(`alignmentWorkbench.registry.${name}`, async (arg?: unknown) => {
-      try {
-        await sourcesLoaded; // a command run right at start-up still sees every registry
-        await fn(arg);
-      } catch (e) {
-        log.error(`Registry: ${name}: ${errorText(e)}`);
-        void vscode.window.showErrorMessage(`Alignment Workbench: ${errorText(e)}`);
-      }
-    }));
-  }
+    }),
+  });
 }

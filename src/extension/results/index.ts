@@ -1,13 +1,14 @@
 import * as vscode from 'vscode';
-import { registerResultsCommands } from './resultsCommands';
+import { resultsCommands } from './resultsCommands';
 import { RunsTreeProvider } from './runsTree';
 import { ResultsPanel } from './panel/resultsPanel';
 
 /**
  * The results features: the results panel (and its restore after a reload), the Runs tree and
- * the Open Results / run item commands. Safe in Restricted Mode: nothing here calls a model.
+ * the Open Results / run item commands (returned, for the command table). Safe in Restricted Mode:
+ * nothing here calls a model.
  */
-export function registerResultsFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+export function registerResultsFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): ReturnType<typeof resultsCommands> {
   ResultsPanel.log = log;
   const tree = new RunsTreeProvider(log);
   context.subscriptions.push(
@@ -16,7 +17,7 @@ export function registerResultsFeatures(context: vscode.ExtensionContext, log: v
     vscode.window.registerWebviewPanelSerializer(ResultsPanel.viewType, {
       deserializeWebviewPanel: (panel, state) => ResultsPanel.revive(panel, context, state),
     }),
-    ...registerResultsCommands(context, tree),
   );
+  return resultsCommands(context, tree);
 }
 

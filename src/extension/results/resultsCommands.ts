@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { ResultsPanel } from './panel/resultsPanel';
-import { RunItem, findRuns, runCounts, type RunsTreeProvider } from './runsTree';
-import { runTime } from '../../core/results/runs';
+import { RunItem, type RunsTreeProvider } from './runsTree';
+import { pickRun } from './pickRun';
+import { defineHandlers } from '../commands';
 
 /** A run folder from what a command was invoked on: a tree item, a file or folder URI, or a path. */
 function runDirFrom(arg: unknown): string | undefined {
@@ -15,39 +16,24 @@ function runDirFrom(arg: unknown): string | undefined {
   return undefined;
 }
 
-async function pickRun(): Promise<string | undefined> {
-  const runs = await findRuns();
-  if (!runs.length) {
-    void vscode.window.showInformationMessage('Alignment Workbench: no runs found in this workspace’s results/ folders.');
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    runs.map((r) => ({
-      label: r.runId,
-      description: `${r.status} · ${runCounts(r)} · ${runTime(r) ? new Date(runTime(r)).toLocaleString() : ''}`,
-      detail: vscode.workspace.asRelativePath(r.dir),
-      dir: r.dir,
-    })),
-    { title: 'Open Results', placeHolder: 'Pick a run' },
-  );
-  return pick?.dir;
-}
+const NO_RUNS = 'Alignment Workbench: no runs found in this workspace’s results/ folders.';
+const pickAnyRun = (): Promise<string | undefined> => pickRun({ title: 'Open Results', placeHolder: 'Pick a run', none: NO_RUNS });
 
 /** Open Results, and the Runs tree's item commands. */
-export function registerResultsCommands(context: vscode.ExtensionContext, tree: RunsTreeProvider): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand('alignmentWorkbench.openResults', async (arg?: unknown) => {
-      const dir = runDirFrom(arg) ?? (await pickRun());
+export function resultsCommands(context: vscode.ExtensionContext, tree: RunsTreeProvider) {
+  return defineHandlers({
+    'alignmentWorkbench.openResults': async (arg?: unknown) => {
+      const dir = runDirFrom(arg) ?? (await pickAnyRun());
       if (dir) ResultsPanel.createOrShow(context, dir);
-    }),
-    vscode.commands.registerCommand('alignmentWorkbench.runs.refresh', () => tree.refresh()),
-    vscode.commands.registerCommand('alignmentWorkbench.runs.resume', async (arg?: unknown) => {
-      const dir = runDirFrom(arg) ?? (await pickRun());
+    },
+    'alignmentWorkbench.runs.refresh': () => tree.refresh(),
+    'alignmentWorkbench.runs.resume': async (arg?: unknown) => {
+      const dir = runDirFrom(arg) ?? (await pickAnyRun());
       if (dir) await vscode.commands.executeCommand('alignmentWorkbench.resumeRun', dir);
-    }),
-    vscode.commands.registerCommand('alignmentWorkbench.runs.reveal', async (arg?: unknown) => {
+    },
+    'alignmentWorkbench.runs.reveal': async (arg?: unknown) => {
       const dir = runDirFrom(arg);
       if (dir) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
-    }),
-  ];
+    },
+  });
 }

@@ -4,7 +4,6 @@ import { dirname, join, resolve } from 'node:path';
 import { detectKind, loadBenchFile, parseYaml, RUN_FILES, type ResultRow, type RunInput } from '../../core';
 import { runEnvironment } from '../config';
 import type { RunManager } from './runManager';
-import { requireTrust } from './trust';
 import { askRunInput, resolveOrReport } from './commands';
 
 interface CaseResult { label: string; text: string; safe: boolean | null }
@@ -85,7 +84,6 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 
   async runCase(uri: vscode.Uri, id: string): Promise<void> {
-    if (!requireTrust('Running a case')) return;
     const bench = await benchFor(uri.fsPath);
     let input: Omit<RunInput, 'cwd' | 'env'>;
     if (bench) input = { datasets: [uri.fsPath], models: bench.models, personas: bench.personas, judgeModel: bench.judge, ...(bench.modelsFile ? { modelsFile: bench.modelsFile } : {}), ...(bench.personasFile ? { personasFile: bench.personasFile } : {}) };

@@ -2,14 +2,13 @@ import * as vscode from 'vscode';
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import {
-  BUILTIN_PERSONAS, DataError, describeEndpoints, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact, RUN_FILES,
+  BUILTIN_PERSONAS, DataError, describeEndpoints, detectKind, loadModelsFile, loadPersonas, readRunJson, resolveRunConfig, redact,
   type ResolvedRunConfig, type RunInput,
 } from '../../core';
 import type { RunManager } from './runManager';
 import type { KeyStore } from './secrets';
-import { requireTrust } from './trust';
-import { listRuns, runTime } from '../../core/results/runs';
-import { runCounts } from '../results/runsTree';
+import { pickRun } from '../results/pickRun';
+import { defineHandlers } from '../commands';
 import { runEnvironment } from '../config';
 
 function workspaceRoot(): string | undefined {
@@ -130,11 +129,11 @@ async function confirmRun(manager: RunManager, cfg: ResolvedRunConfig, label: st
   return pick?.value === 'start';
 }
 
-export function registerRunCommands(context: vscode.ExtensionContext, manager: RunManager, keys: KeyStore, log: vscode.LogOutputChannel): void {
+/** Run Benchmark, Resume Run, Score Run, Run This Case, Cancel, and the API keys (trust: `commands.ts`). */
+export function runCommands(manager: RunManager, keys: KeyStore, caseLens: { runCase(uri: vscode.Uri, id: string): Promise<void> }, log: vscode.LogOutputChannel) {
   runLog = log;
 
   async function runBenchmarkCommand(arg?: unknown, options: { skipConfirm?: boolean } = {}): Promise<void> {
-    if (!requireTrust('Running a benchmark')) return;
     const root = workspaceRoot();
     if (!root) { void vscode.window.showErrorMessage('Alignment Workbench: open a folder to run a benchmark.'); return; }
     const path = toPath(arg);
@@ -160,22 +159,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     await manager.run(cfg, label);
   }
 
-  async function pickRun(title: string, filter: (status: string) => boolean): Promise<string | undefined> {
-    const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-    const dirs = new Set<string>();
-    for (const r of roots) {
-      dirs.add(join(r, 'results'));
-      for (const u of await vscode.workspace.findFiles(`**/results/*/${RUN_FILES.runJson}`, '**/node_modules/**', 2000)) dirs.add(dirname(dirname(u.fsPath)));
-    }
-    const runs = (await Promise.all([...dirs].map((d) => listRuns(d)))).flat().filter((r) => filter(r.status)).sort((a, b) => runTime(b) - runTime(a));
-    if (runs.length === 0) { void vscode.window.showInformationMessage(`Alignment Workbench: no run to ${title.toLowerCase()}.`); return undefined; }
-    const pick = await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: [r.name, r.status, runCounts(r)].filter(Boolean).join(' · '), detail: r.dir, runDir: r.dir })), { title });
-    return pick?.runDir;
-  }
-
   async function resumeRunCommand(arg?: unknown): Promise<void> {
-    if (!requireTrust('Resuming a run')) return;
-    const runDir = toPath(arg) ?? (await pickRun('Resume Run', (s) => s === 'partial'));
+    const runDir = toPath(arg) ?? (await pickRun({ title: 'Resume Run', filter: (r) => r.status === 'partial', none: 'Alignment Workbench: no run to resume run.' }));
     if (!runDir) return;
     const rj = readRunJson(runDir);
     if (!rj) { void vscode.window.showErrorMessage(`Alignment Workbench: ${runDir} has no run.json to resume from.`); return; }
@@ -185,8 +170,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
   }
 
   async function scoreRunCommand(arg?: unknown): Promise<void> {
-    if (!requireTrust('Scoring a run')) return;
-    const runDir = toPath(arg) ?? (await pickRun('Score Run', () => true));
+    const runDir = toPath(arg) ?? (await pickRun({ title: 'Score Run', none: 'Alignment Workbench: no run to score run.' }));
     if (!runDir) return;
     const rj = readRunJson(runDir);
     const judgeModel = await vscode.window.showInputBox({ title: 'Score Run: judge model', value: rj?.config?.judge?.slug ?? 'gpt-5-mini', ignoreFocusOut: true });
@@ -201,16 +185,16 @@ export function registerRunCommands(context: vscode.ExtensionContext, manager: R
     await manager.score(runDir, { judgeModel, rescore: rescore.value, ...(rj?.config?.modelsFile ? { modelsFile: rj.config.modelsFile } : {}) });
   }
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand('alignmentWorkbench.runBenchmark', (arg?: unknown) => runBenchmarkCommand(arg)),
-    vscode.commands.registerCommand('alignmentWorkbench.resumeRun', resumeRunCommand),
-    vscode.commands.registerCommand('alignmentWorkbench.scoreRun', scoreRunCommand),
-    vscode.commands.registerCommand('alignmentWorkbench.cancelRuns', () => {
+  return defineHandlers({
+    'alignmentWorkbench.runBenchmark': (arg?: unknown) => runBenchmarkCommand(arg),
+    'alignmentWorkbench.resumeRun': resumeRunCommand,
+    'alignmentWorkbench.scoreRun': scoreRunCommand,
+    'alignmentWorkbench.runCase': (uri: vscode.Uri, id: string) => caseLens.runCase(uri, id),
+    'alignmentWorkbench.cancelRuns': () => {
       const n = manager.cancelAll();
       void vscode.window.showInformationMessage(n ? `Alignment Workbench: cancelling ${n === 1 ? 'the running benchmark' : `${n} running benchmarks`}; what is done is kept (Resume Run completes it).` : 'Alignment Workbench: no benchmark is running; nothing to cancel.');
-    }),
-    vscode.commands.registerCommand('alignmentWorkbench.setApiKey', () => keys.promptAndStore()),
-    vscode.commands.registerCommand('alignmentWorkbench.clearApiKey', () => keys.promptAndClear()),
-  );
-  log.info('run commands registered');
+    },
+    'alignmentWorkbench.setApiKey': () => keys.promptAndStore(),
+    'alignmentWorkbench.clearApiKey': () => keys.promptAndClear(),
+  });
 }
