@@ -8,10 +8,10 @@ export * from './schemas/bench';
 export * from './schemas/judge';
 export { BUILTIN_PERSONAS } from './personas/builtin';
 export { detectKind, FILE_KIND_GLOBS, type FileKind } from './validate/kinds';
-export { validateText, validateFile,   knownPersonaSlugs,    } from './validate/validate';
-export {  JsonlDocumentValidator } from './validate/jsonl';
-export { parseYaml,      } from './validate/yamlDoc';
-export * from "./runFolder/row";
+export { validateText, validateFile, knownPersonaSlugs } from './validate/validate';
+export { JsonlDocumentValidator } from './validate/jsonl';
+export { parseYaml } from './validate/yamlDoc';
+export * from './runFolder/row';
 export * from './language/assist';
 export * from './language/fieldDocs';
 export * from './language/rosterEdit';
@@ -19,18 +19,18 @@ export * from './schemas/jsonSchemas';
 export * from './schemas/grid';
 export * from './grid';
 // --- the benchmark engine (runner, providers, judge, run folder, exporters) ---
-export { type Logger, type LogLevel,    redact } from './log';
-export { resolveRunConfig,   displayPath, ConfigError, type RunInput, type ResolvedRunConfig,  } from './run/config';
-export { runBenchmark, callsOf,  } from './run/runner';
+export { type Logger, type LogLevel, redact } from './log';
+export { resolveRunConfig, displayPath, ConfigError, type RunInput, type ResolvedRunConfig } from './run/config';
+export { runBenchmark, callsOf } from './run/runner';
 export { resumeCommand, describeEndpoints } from './run/dryRun';
-export { fmtDuration, formatProgress, type RunProgress, type RunSummary,  } from './run/progress';
-export { describeOutcome, attackSuccessText, type OutcomeInput,  } from './run/outcome';
-export { readRunJson, readRunJsonIfAny,   RUN_FILES,      } from './runFolder';
+export { fmtDuration, formatProgress, type RunProgress, type RunSummary } from './run/progress';
+export { describeOutcome, attackSuccessText, type OutcomeInput } from './run/outcome';
+export { readRunJson, readRunJsonIfAny, RUN_FILES } from './runFolder';
 export { scoreRun, resolveScoreJudge, type ScoreOptions, type ScoreSummary } from './run/score';
-export {  rebuildReport,    } from './export/report';
-export {  type MeasuredCell } from './export/summary';
-export { DataError,  loadModelsFile, loadPersonas, loadBenchFile } from './data/load';
-export { type ResolvedModel,      } from './providers/models';
+export { rebuildReport, chooseRows, chosenRows } from './export/report';
+export { type MeasuredCell } from './export/summary';
+export { DataError, loadModelsFile, loadPersonas, loadBenchFile } from './data/load';
+export { type ResolvedModel } from './providers/models';
 export {
     endpointOrigin, canonicalEndpoint,   approvalsFile, readApprovedEndpoints,
   approveEndpoint, revokeEndpoint, approvedOrigins, checkEndpoint, endpointIsFileNamed,  EndpointPolicyError,

@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const keys = new KeyStore(context.secrets, log);
   const runs = new RunManager(context, keys, log);
   context.subscriptions.push(runs);
-  const caseLens = new CaseRunLens(runs);
+  const caseLens = new CaseRunLens(runs, language.caseAnchors);
   context.subscriptions.push(
     caseLens,
     vscode.languages.registerCodeLensProvider([{ pattern: '**/*.cases.jsonl' }, { pattern: '**/*.cases.{yaml,yml}' }], caseLens),
@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
         else void vscode.window.showInformationMessage('Alignment Workbench: local.bench.yaml is in the repository\'s examples/ folder; open that folder (npm start does) to try it.');
       },
     }),
-    language,
+    language.commands,
     runCommands(runs, keys, caseLens, log),
     grid,
     results,

@@ -1,7 +1,7 @@
 import { bootstrapMeanCI, mean, wilcoxonSignedRank } from '../grid/stats';
 import type { ChangeKind, GroupStats, PairedStat, SideCounts } from '../../shared/compare';
 
-export type { ChangeKind, GroupStats, PairedStat,  };
+export type { ChangeKind, GroupStats, PairedStat };
 import type { GridSides } from '../grid/report';
 import type { CompareRow, RowState, RunSide } from './load';
 import { mcnemarExact } from './stats';

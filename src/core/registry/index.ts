@@ -5,12 +5,12 @@ export { LocalRegistry } from './localRegistry';
 export { RemoteRegistry, RemoteRegistryError } from './remote';
 export { openRegistry, resolveRegistryLocation, defaultRegistryPath, isRegistryUrl } from './open';
 export { searchListings, indexListing } from './search';
-export { loadCardFile, validateCardText, sha256File,  } from './cards';
+export { loadCardFile, validateCardText, sha256File } from './cards';
 export {
   evaluateOutputs, recordRunEvaluations,  aggregateScores, resolveScorer,   scoreValue,
     type RunRowLike, 
 } from './evaluate';
-export {  RegistryFile } from './fileStore';
+export { RegistryFile } from './fileStore';
 export { renameWithRetryAsync as renameWithRetry } from '../storage/atomic';
-export { fetchDataset, safeFileName,  } from './fetchData';
+export { fetchDataset, safeFileName } from './fetchData';
 export { readOutputsFile } from './outputs';

@@ -4,6 +4,7 @@ import { DatasetDiagnostics } from './diagnostics';
 import { DatasetHovers } from './hovers';
 import { DatasetQuickFixes, SAVE_ROSTER_COMMAND } from './quickFixes';
 import { DatasetSymbols } from './symbols';
+import { caseAnchors } from './caseAnchors';
 import { defineHandlers } from '../commands';
 
 /** Every dataset format, by file pattern (JSONL and YAML languages, whatever the user has set). */
@@ -16,7 +17,7 @@ const DATASET_SELECTOR: vscode.DocumentSelector = [
 
 /**
  * Registers validation and the editing helpers, and returns their commands (for the command
- * table); none of it needs Workspace Trust.
+ * table) and the cases of a cases file (for the case lenses); none of it needs Workspace Trust.
  */
 export function registerLanguageFeatures(context: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
   const diagnostics = new DatasetDiagnostics(log);
@@ -31,7 +32,7 @@ export function registerLanguageFeatures(context: vscode.ExtensionContext, log: 
     (n) => log.info(`validated ${n} dataset file(s) in the workspace`),
     (err: unknown) => log.error(`workspace validation failed: ${String(err)}`),
   );
-  return defineHandlers({
+  const commands = defineHandlers({
     'alignmentWorkbench.validateWorkspace': async () => {
       const n = await diagnostics.validateWorkspace();
       void vscode.window.showInformationMessage(`Alignment Workbench: validated ${n} dataset file(s).`);
@@ -41,4 +42,5 @@ export function registerLanguageFeatures(context: vscode.ExtensionContext, log: 
       if (doc?.isDirty) await doc.save();
     },
   });
+  return { commands, caseAnchors: (doc: vscode.TextDocument) => caseAnchors(doc, diagnostics) };
 }

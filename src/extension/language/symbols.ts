@@ -1,22 +1,21 @@
 import * as vscode from 'vscode';
 import { detectKind, parseYaml } from '../../core';
 import type { DatasetDiagnostics } from './diagnostics';
+import { caseAnchors } from './caseAnchors';
 
-/** The outline: cases by id (JSONL and YAML), models by slug, personas by slug. */
+/** The outline: cases by id (JSONL and YAML, the same anchors as the case lenses), models by slug, personas by slug. */
 export class DatasetSymbols implements vscode.DocumentSymbolProvider {
   constructor(private readonly diagnostics: DatasetDiagnostics) {}
 
   provideDocumentSymbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] | undefined {
     const kind = detectKind(doc.fileName);
-    if (kind === 'cases-jsonl') {
-      const v = this.diagnostics.jsonlValidator(doc);
-      v.validate(); // fills the line cache; cheap when nothing changed
-      return v.caseIds().map(({ id, line }) => {
-        const range = doc.lineAt(line - 1).range;
-        return new vscode.DocumentSymbol(id, `line ${line}`, vscode.SymbolKind.Object, range, range);
-      });
+    if (kind === 'cases-jsonl' || kind === 'cases-yaml') {
+      return caseAnchors(doc, this.diagnostics).map(({ id, range }) => new vscode.DocumentSymbol(
+        id, kind === 'cases-jsonl' ? `line ${range.start.line + 1}` : 'case', vscode.SymbolKind.Object, range,
+        kind === 'cases-jsonl' ? range : new vscode.Range(range.start, range.start),
+      ));
     }
-    if (kind !== 'cases-yaml' && kind !== 'models' && kind !== 'personas') return undefined;
+    if (kind !== 'models' && kind !== 'personas') return undefined;
     const parsed = parseYaml(doc.fileName, doc.getText());
     const contents = parsed.doc?.contents as { items?: unknown[] } | null | undefined;
     if (!contents?.items) return undefined;
@@ -30,15 +29,13 @@ export class DatasetSymbols implements vscode.DocumentSymbolProvider {
       }
       return out;
     }
-    const items = kind === 'models'
-      ? ((contents.items as { key?: { value?: unknown }; value?: { items?: unknown[] } }[]).find((p) => p.key?.value === 'models')?.value?.items ?? [])
-      : contents.items;
+    const items = (contents.items as { key?: { value?: unknown }; value?: { items?: unknown[] } }[]).find((p) => p.key?.value === 'models')?.value?.items ?? [];
     for (const item of items as { range?: [number, number, number]; get?: (k: string, keep?: boolean) => unknown }[]) {
       if (!item.range || typeof item.get !== 'function') continue;
-      const name = item.get(kind === 'models' ? 'slug' : 'id');
+      const name = item.get('slug');
       if (typeof name !== 'string') continue;
       const range = toRange(item.range);
-      out.push(new vscode.DocumentSymbol(name, kind === 'models' ? 'model' : 'case', kind === 'models' ? vscode.SymbolKind.Module : vscode.SymbolKind.Object, range, new vscode.Range(range.start, range.start)));
+      out.push(new vscode.DocumentSymbol(name, 'model', vscode.SymbolKind.Module, range, new vscode.Range(range.start, range.start)));
     }
     return out;
   }

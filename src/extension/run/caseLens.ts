@@ -1,32 +1,13 @@
 import * as vscode from 'vscode';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { detectKind, loadBenchFile, parseYaml, RUN_FILES, type ResultRow, type RunInput } from '../../core';
+import { chooseRows, chosenRows, loadBenchFile, RUN_FILES, type RunInput } from '../../core';
+import type { CaseAnchor } from '../language/caseAnchors';
 import { runEnvironment } from '../config';
 import type { RunManager } from './runManager';
 import { askRunInput, resolveOrReport } from './commands';
 
 interface CaseResult { label: string; text: string; safe: boolean | null }
-
-/** The id of each case in a cases file, with the 0-based line it starts on. */
-function caseAnchors(doc: vscode.TextDocument): { id: string; line: number }[] {
-  const kind = detectKind(doc.fileName);
-  const out: { id: string; line: number }[] = [];
-  if (kind === 'cases-jsonl') {
-    for (let i = 0; i < doc.lineCount; i++) {
-      const m = /"id"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(doc.lineAt(i).text);
-      if (m) { try { out.push({ id: JSON.parse(`"${m[1]!}"`) as string, line: i }); } catch { /* not a valid string: validation reports it */ } }
-    }
-  } else if (kind === 'cases-yaml') {
-    const parsed = parseYaml(doc.fileName, doc.getText());
-    const items = (parsed.doc?.contents as { items?: { range?: [number, number, number]; get?: (k: string) => unknown }[] } | null)?.items ?? [];
-    for (const item of items) {
-      const id = item.get?.('id');
-      if (typeof id === 'string' && item.range) out.push({ id, line: doc.positionAt(item.range[0]).line });
-    }
-  }
-  return out;
-}
 
 /** A bench file of the workspace that runs this dataset: its models, personas and judge are used. */
 async function benchFor(datasetPath: string): Promise<{ file: string; models: string[]; personas: string[]; judge: string; modelsFile?: string; personasFile?: string } | undefined> {
@@ -59,7 +40,7 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly manager: RunManager) {}
+  constructor(private readonly manager: RunManager, private readonly anchors: (doc: vscode.TextDocument) => CaseAnchor[]) {}
 
   refresh(): void { this.changed.fire(); }
 
@@ -67,8 +48,8 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     if (!vscode.workspace.isTrusted) return [];
-    return caseAnchors(doc).flatMap(({ id, line }) => {
-      const range = new vscode.Range(line, 0, line, 0);
+    return this.anchors(doc).flatMap(({ id, range: { start } }) => {
+      const range = new vscode.Range(start.line, 0, start.line, 0);
       const lenses = [new vscode.CodeLens(range, { title: '$(play) Run this case', command: 'alignmentWorkbench.runCase', arguments: [doc.uri, id] })];
       const last = this.results.get(this.key(doc.uri, id));
       if (last) {
@@ -98,7 +79,9 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
     if (!cfg) return; // run() asks for endpoint approval first
     const summary = await this.manager.run(cfg, `case ${id}`, { quiet: true });
     if (!summary) return;
-    const rows = readRows(join(summary.runDir, RUN_FILES.partials));
+    const partials = join(summary.runDir, RUN_FILES.partials);
+    // The row that counts for each key, by the rule results.csv follows.
+    const rows = existsSync(partials) ? [...chosenRows(partials, chooseRows(partials).chosen)] : [];
     const results = rows.map((r): CaseResult => ({
       label: `${r.model_slug} · ${r.persona_slug}`,
       safe: r.attack_success === null ? null : !r.attack_success,
@@ -113,18 +96,3 @@ export class CaseRunLens implements vscode.CodeLensProvider, vscode.Disposable {
   }
 }
 
-/** The row that counts for each key of a run's partials.jsonl. */
-function readRows(file: string): ResultRow[] {
-  if (!existsSync(file)) return [];
-  const byKey = new Map<string, ResultRow>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let r: ResultRow;
-    try { r = JSON.parse(line) as ResultRow; } catch { continue; /* a torn last line: the run log says so */ }
-    // partials.jsonl's rule: the last row without `error` counts, else the last row (an answer's
-    // `pending` row is followed by its judged row).
-    const prev = byKey.get(r.key);
-    if (!prev || r.error === null || prev.error !== null) byKey.set(r.key, r);
-  }
-  return [...byKey.values()];
-}
