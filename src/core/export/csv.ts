@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import { writeSync } from 'node:fs';
 
 // Leading characters a spreadsheet skips before deciding a cell is a formula.
 const FORMULA = /^[\s\u200B-\u200D\u2060\uFEFF\u00A0]*[=+\-@]|^[\t\r]/;
@@ -21,9 +22,23 @@ function csvCell(v: unknown): string {
   return escapeFormula(JSON.stringify(v));
 }
 
+const WHITESPACE = /\s/;
+
+/**
+ * csv-stringify's options: RFC 4180 quoting, `\n` line endings, and a cell that starts or ends
+ * with whitespace quoted too (as `quoted_match: /^\s|\s$/` would, but looking at its first and
+ * last character only instead of searching the whole cell).
+ */
+const OPTIONS = {
+  record_delimiter: '\n',
+  cast: {
+    string: (v: string) => v.length > 0 && (WHITESPACE.test(v[0]!) || WHITESPACE.test(v[v.length - 1]!)) ? { value: v, quoted: true } : v,
+  },
+};
+
 /** One CSV record (with its line ending), RFC 4180 quoting by csv-stringify. */
 export function csvLine(cells: unknown[]): string {
-  return stringify([cells.map(csvCell)], { record_delimiter: '\n', quoted_match: /^\s|\s$/ });
+  return stringify([cells.map(csvCell)], OPTIONS);
 }
 
 /**
@@ -32,5 +47,52 @@ export function csvLine(cells: unknown[]): string {
  */
 export function csvLines(records: unknown[][]): string {
   if (records.length === 0) return '';
-  return stringify(records.map((cells) => cells.map(csvCell)), { record_delimiter: '\n', quoted_match: /^\s|\s$/ });
+  return stringify(records.map((cells) => cells.map(csvCell)), OPTIONS);
+}
+
+/** Records per csv-stringify call: large enough to set it up rarely, small enough that its garbage dies young. */
+const CSV_BATCH = 100;
+/** Characters of CSV text gathered before one write (little enough that it dies young). */
+const CSV_WRITE_BYTES = 1 << 17;
+
+/**
+ * Streams CSV records to an open file: the text of their `csvLine`s, in order. Records are
+ * stringified a few at a time and written in ~128 KB chunks, so neither the records nor their
+ * text pile up in memory.
+ */
+export class CsvWriter {
+  private records: unknown[][] = [];
+  private text: string[] = [];
+  private size = 0;
+
+  constructor(private readonly fd: number) {}
+
+  add(cells: unknown[]): void {
+    this.records.push(cells);
+    if (this.records.length >= CSV_BATCH) this.stringify();
+  }
+
+  private stringify(): void {
+    if (!this.records.length) return;
+    const t = csvLines(this.records);
+    this.records = [];
+    this.text.push(t);
+    this.size += t.length;
+    if (this.size >= CSV_WRITE_BYTES) this.write();
+  }
+
+  private write(): void {
+    if (!this.text.length) return;
+    const buf = Buffer.from(this.text.length === 1 ? this.text[0]! : this.text.join(''), 'utf8');
+    this.text = [];
+    this.size = 0;
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+  }
+
+  /** Writes everything added so far. */
+  flush(): void {
+    this.stringify();
+    this.write();
+  }
 }

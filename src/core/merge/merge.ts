@@ -345,7 +345,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
 
     // 7. Results files from the merged rows (never from the shards' summaries).
     opts.collectGarbage?.();
-    const report = await buildReport(out, { runJson, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
+    // partials.jsonl was just written with one row per key: the report takes every line.
+    const report = await buildReport(out, { runJson, oneRowPerKey: true, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
     const final = withCounts(runJson, report);
     final.counts = { ...final.counts, total: planKeys };
     final.status = missingKeys === 0 && final.counts.errors === 0 ? 'complete' : 'partial';
