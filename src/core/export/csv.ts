@@ -22,32 +22,42 @@ function csvCell(v: unknown): string {
   return escapeFormula(JSON.stringify(v));
 }
 
+/** csv-stringify's options: RFC 4180 quoting, `\n` line endings, a cell with whitespace first or last quoted too. */
+const QUOTE_EDGE_SPACE = { record_delimiter: '\n', quoted_match: /^\s|\s$/ };
+/** The same for records with no such cell: quoted_match would match nothing there, and searching every cell for it costs. */
+const PLAIN = { record_delimiter: '\n' };
 const WHITESPACE = /\s/;
 
-/**
- * csv-stringify's options: RFC 4180 quoting, `\n` line endings, and a cell that starts or ends
- * with whitespace quoted too (as `quoted_match: /^\s|\s$/` would, but looking at its first and
- * last character only instead of searching the whole cell).
- */
-const OPTIONS = {
-  record_delimiter: '\n',
-  cast: {
-    string: (v: string) => v.length > 0 && (WHITESPACE.test(v[0]!) || WHITESPACE.test(v[v.length - 1]!)) ? { value: v, quoted: true } : v,
-  },
-};
+function hasEdgeSpace(cells: string[]): boolean {
+  for (const c of cells) if (c.length > 0 && (WHITESPACE.test(c[0]!) || WHITESPACE.test(c[c.length - 1]!))) return true;
+  return false;
+}
 
 /** One CSV record (with its line ending), RFC 4180 quoting by csv-stringify. */
 export function csvLine(cells: unknown[]): string {
-  return stringify([cells.map(csvCell)], OPTIONS);
+  return stringify([cells.map(csvCell)], QUOTE_EDGE_SPACE);
 }
 
 /**
  * Several CSV records at once: exactly the text of their `csvLine`s joined (every record ends in
- * `\n`), with csv-stringify set up once per batch instead of once per record.
+ * `\n`), with csv-stringify set up once per run of records instead of once per record.
  */
 export function csvLines(records: unknown[][]): string {
-  if (records.length === 0) return '';
-  return stringify(records.map((cells) => cells.map(csvCell)), OPTIONS);
+  const parts: string[] = [];
+  let run: string[][] = [];
+  let runEdge = false;
+  for (const r of records) {
+    const cells = r.map(csvCell);
+    const edge = hasEdgeSpace(cells);
+    if (run.length && edge !== runEdge) {
+      parts.push(stringify(run, runEdge ? QUOTE_EDGE_SPACE : PLAIN));
+      run = [];
+    }
+    runEdge = edge;
+    run.push(cells);
+  }
+  if (run.length) parts.push(stringify(run, runEdge ? QUOTE_EDGE_SPACE : PLAIN));
+  return parts.length === 1 ? parts[0]! : parts.join('');
 }
 
 /** Records per csv-stringify call: large enough to set it up rarely, small enough that its garbage dies young. */

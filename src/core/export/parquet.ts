@@ -45,13 +45,9 @@ export class ParquetRowsWriter {
     this.pq = new ParquetWriter({ writer: fileWriter(path), schema, createdBy: 'alignment-workbench' });
   }
 
-  /** Adds a row; writes a row group when one is full. */
-  add(row: ResultRow): void | Promise<void> {
-    const r = row as Record<string, unknown>;
-    for (let i = 0; i < PARQUET_COLUMNS.length; i++) {
-      const c = PARQUET_COLUMNS[i]!;
-      this.cols[i]!.push(parquetValue(c.type, r[c.name]));
-    }
+  /** Adds a row, as its cells in RESULT_COLUMNS order; writes a row group when one is full. */
+  add(cells: unknown[]): void | Promise<void> {
+    for (let i = 0; i < PARQUET_COLUMNS.length; i++) this.cols[i]!.push(parquetValue(PARQUET_COLUMNS[i]!.type, cells[i]));
     if (++this.n >= ROW_GROUP_SIZE) return this.writeGroup();
   }
 

@@ -107,8 +107,13 @@ export async function buildReport(runDir: string, opts: { runJson?: RunJson; col
       }
       summary.add(row);
       sycophancy?.add(row);
-      csv.add(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
-      const pending = parquet.add(row);
+      // The row's cells in column order, objects (judge_json) as their JSON text once for both files.
+      const cells = RESULT_COLUMNS.map((c) => {
+        const v = (row as Record<string, unknown>)[c];
+        return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+      });
+      csv.add(cells);
+      const pending = parquet.add(cells);
       if (pending) await pending;
       if (rows % ROW_GROUP_SIZE === 0) opts.collectGarbage?.();
     }

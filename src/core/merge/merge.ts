@@ -205,10 +205,16 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     const grid = Boolean(first.fingerprint.grid);
     const personas = Object.keys(first.fingerprint.personas);
     const models = first.fingerprint.models.map((m) => m.slug);
+    // Each case's id and shard unit, in snapshot order (read once; the coverage check needs them).
+    const ids: string[] = [];
     const units: string[] = [];
-    for (const l of scanJsonl(casesFile)) if (l.terminated && l.text.trim()) units.push(shardUnit((JSON.parse(l.text) as SnapshotCase).case, grid));
+    for (const l of scanJsonl(casesFile)) {
+      if (!l.terminated || !l.text.trim()) continue;
+      const c = (JSON.parse(l.text) as SnapshotCase).case;
+      ids.push(c.id);
+      units.push(shardUnit(c, grid));
+    }
     const shardOf = assignShards(plan, units, count);
-    units.length = 0;
 
     // 3. One row per key: the last-row rule within a folder; across folders identical rows, or a
     // completed row over a failed one, or a judged one over the same answer not judged yet.
@@ -234,15 +240,15 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
 
     // 4. Coverage, per shard.
     const shards: MergeShard[] = Array.from({ length: count }, (_, index) => ({ index, keys: 0, done: 0, missing: 0, status: 'complete' as const }));
-    for (const l of scanJsonl(casesFile)) {
-      if (!l.terminated || !l.text.trim()) continue;
-      const c = (JSON.parse(l.text) as SnapshotCase).case;
-      const sh = shards[shardOf.get(shardUnit(c, grid))!]!;
+    for (let i = 0; i < ids.length; i++) {
+      const sh = shards[shardOf.get(units[i]!)!]!;
       for (const p of personas) for (const m of models) {
         sh.keys++;
-        if (picks.get(resultKey(c.id, p, m))?.done) sh.done++;
+        if (picks.get(resultKey(ids[i]!, p, m))?.done) sh.done++;
       }
     }
+    ids.length = 0;
+    units.length = 0;
     const shardDirs = new Map<number, Source>();
     for (const s of sources) if (s.kind === 'shard' && !shardDirs.has(s.index!)) shardDirs.set(s.index!, s);
     const shardParent = sources.find((s) => s.kind === 'shard')?.dir;
