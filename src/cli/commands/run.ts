@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -67,16 +67,13 @@ At the end: attack success per model × persona, with generation and judge error
 Exit 0 when complete (every key answered and judged; with --score later, answered), 1 on
 generation or judge errors or a partial run, 2 on usage errors and on an endpoint refused before any request, 130 when cancelled.`;
 
-/** V8's young-generation spaces (see `cliGarbageCollector`). */
-const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
-
 /**
  * Memory settings for a CLI process that owns its heap (never used in the extension host):
  * sql.js's WebAssembly stays on V8's baseline compiler (the optimising tier costs ~40 MB of
  * compiled code for a one-off run), and a full GC is exposed for the runner to call between
  * phases, so peak RSS tracks live data rather than V8's lazy collection of call garbage.
- * The collector only collects once the old generation (plus Buffers) has grown by `growthBytes`
- * since the last collection: a full GC stalls the event loop, which a small run never needs to pay for.
+ * The collector only collects once the heap (plus Buffers) has grown by `growthBytes` since the
+ * last collection: a full GC stalls the event loop, which a small run never needs to pay for.
  */
 export function cliGarbageCollector(growthBytes = 12e6): (() => void) | undefined {
   try {
@@ -84,13 +81,7 @@ export function cliGarbageCollector(growthBytes = 12e6): (() => void) | undefine
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
     if (typeof gc !== 'function') return undefined;
-    // The young generation is left out: it fills and empties with every scavenge, whatever is
-    // retained, so counting it would force a full GC after every few MB of short-lived garbage.
-    const used = () => {
-      let n = (getHeapStatistics() as { external_memory?: number }).external_memory ?? 0;
-      for (const s of getHeapSpaceStatistics()) if (!YOUNG_SPACES.has(s.space_name)) n += s.space_used_size;
-      return n;
-    };
+    const used = () => { const h = getHeapStatistics(); return h.used_heap_size + ((h as { external_memory?: number }).external_memory ?? 0); };
     let afterLast = used();
     return () => {
       if (used() - afterLast < growthBytes) return;
