@@ -45,12 +45,22 @@ describe('CSV formula escaping', () => {
 describe('CSV records in batches', () => {
   test('csvLines is exactly the csvLine records joined, whatever the cells', () => {
     const cells: unknown[][] = [
+      ['plain', 'no edge', 'in side'],
       ['a,b', 'q"uote', 'multi\nline', 'cr\r\nlf', ' lead', 'trail ', '=1+1', '\u200B=zw', '', null, undefined, 0.25, -3, true, { a: [1, '"'] }],
       ['ünïcødé ✓ 😀', '\t tab', '@x', 'plain', NaN, Infinity, false],
       [],
       [''],
+      ['x', '\u00A0nbsp first', 'y'],
+      ['x', 'last\u2028'],
+      ['z'],
+      [{ k: ' v ' }, ' '],
     ];
     assert.equal(csvLines(cells), cells.map((c) => csvLine(c)).join(''));
+    // Records with and without a whitespace-edged cell, in every order.
+    for (let i = 0; i < cells.length; i++) {
+      const rotated = [...cells.slice(i), ...cells.slice(0, i)];
+      assert.equal(csvLines(rotated), rotated.map((c) => csvLine(c)).join(''));
+    }
     assert.equal(csvLines([]), '');
   });
 });
@@ -162,6 +172,27 @@ describe('atomic writes and the state DB', () => {
       await assert.rejects(writeAtomic(target, (fd) => { appendFileSync(fd, 'half'); throw new Error('disk full'); }));
       assert.equal(readFileSync(target, 'utf8'), 'old');
       assert.deepEqual(readdirSync(dir), ['results.csv']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('state.sqlite: marking many keys at once holds the same keys as marking each (duplicates too), also after an export', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const keys = Array.from({ length: 1234 }, (_, i) => `c${i % 1100}|p|m`);
+      const one = await StateDb.open(join(dir, 'one.sqlite'));
+      for (const k of keys) one.markDone(k);
+      const many = await StateDb.open(join(dir, 'many.sqlite'));
+      many.markDoneMany(keys);
+      assert.equal(many.count(), 1100);
+      assert.deepEqual(many.keys().sort(), one.keys().sort());
+      many.checkpoint({ offset: 1, line: 1 });
+      many.markDoneMany(['late|p|m', ...keys.slice(0, 600)]);
+      assert.ok(many.has('late|p|m'));
+      assert.equal(many.count(), 1101);
+      one.close();
+      many.close();
     } finally {
       cleanup();
     }

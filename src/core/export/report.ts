@@ -2,12 +2,12 @@ import { closeSync, existsSync, fsyncSync, openSync, rmSync, writeSync } from 'n
 import { dirname, join } from 'node:path';
 import { gridSidesFromSnapshot, SycophancyAccumulator, sycophancyCsv } from '../grid/report';
 import { RESULT_COLUMNS, type ResultRow } from '../runFolder';
-import { rowAwaitsJudge, rowIsDone, scanPartials } from '../runFolder';
+import { parseRowLine, rowAwaitsJudge, rowIsDone } from '../runFolder';
 import { scanJsonl } from '../storage/jsonlScan';
 import { finishedStatus, RUN_FILES, readRunJson, writeRunJson, type RunCounts, type RunJson } from '../runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor, writeAtomic } from '../storage/atomic';
-import { csvLine, csvLines } from './csv';
-import { ROW_GROUP_SIZE, writeParquet } from './parquet';
+import { csvLine, CsvWriter } from './csv';
+import { ParquetRowsWriter, ROW_GROUP_SIZE } from './parquet';
 import { SUMMARY_COLUMNS, SummaryBuilder, type MeasuredCell } from './summary';
 
 export interface ReportResult {
@@ -29,21 +29,30 @@ export interface ReportResult {
  */
 export function chooseRows(partials: string, collectGarbage?: () => void): { chosen: Set<number>; tornTail: boolean } {
   const best = new Map<string, { offset: number; done: boolean }>();
-  const scan = scanPartials(partials, { offset: 0, line: 0 }, (row, line, offset) => {
-    if (line % 20_000 === 0) collectGarbage?.();
-    const done = rowIsDone(row);
-    const prev = best.get(row.key);
-    if (!prev || done || !prev.done) best.set(row.key, { offset, done });
-  });
-  return { chosen: new Set([...best.values()].map((b) => b.offset)), tornTail: scan.tornTail };
+  let tornTail = false;
+  if (existsSync(partials)) {
+    for (const l of scanJsonl(partials)) {
+      if (!l.terminated) { tornTail = true; break; }
+      if (l.text.trim() === '') continue;
+      if (l.line % 20_000 === 0) collectGarbage?.();
+      const row = parseRowLine(partials, l.line, l.text);
+      const done = rowIsDone(row);
+      const prev = best.get(row.key);
+      if (!prev) best.set(row.key, { offset: l.offset, done });
+      else if (done || !prev.done) { prev.offset = l.offset; prev.done = done; }
+    }
+  }
+  const chosen = new Set<number>();
+  for (const b of best.values()) chosen.add(b.offset);
+  return { chosen, tornTail };
 }
 
-/** The chosen rows in file order. */
-export function* chosenRows(partials: string, chosen: Set<number>): Generator<ResultRow> {
+/** The chosen rows in file order; `'all'`: every complete line (a file with one row per key). */
+export function* chosenRows(partials: string, chosen: Set<number> | 'all'): Generator<ResultRow> {
   if (!existsSync(partials)) return;
   for (const l of scanJsonl(partials)) {
     if (!l.terminated) break;
-    if (chosen.has(l.offset)) yield JSON.parse(l.text) as ResultRow;
+    if (chosen === 'all' ? l.text.trim() !== '' : chosen.has(l.offset)) yield parseRowLine(partials, l.line, l.text);
   }
 }
 
@@ -52,11 +61,15 @@ export function* chosenRows(partials: string, chosen: Set<number>): Generator<Re
  * exactly once, whatever state the run was left in; each file written atomically. A grid run
  * (run.json has `grid`) also gets `sycophancy.csv`, from the same rows in the same pass.
  * `runJson` is the run's description (read from the folder when not given); it is not written:
- * the caller records the counts in its own write of run.json (see withCounts).
+ * the caller records the counts in its own write of run.json (see withCounts). `oneRowPerKey`:
+ * partials.jsonl holds exactly one row per key and no torn line (a merge writes it so), so every
+ * line is taken without first reading the file to choose.
  */
-export async function buildReport(runDir: string, opts: { runJson?: RunJson; collectGarbage?: () => void } = {}): Promise<ReportResult> {
+export async function buildReport(runDir: string, opts: { runJson?: RunJson; collectGarbage?: () => void; oneRowPerKey?: boolean } = {}): Promise<ReportResult> {
   const partials = join(runDir, RUN_FILES.partials);
-  const { chosen, tornTail } = existsSync(partials) ? chooseRows(partials, opts.collectGarbage) : { chosen: new Set<number>(), tornTail: false };
+  const { chosen, tornTail } = opts.oneRowPerKey
+    ? { chosen: 'all' as const, tornTail: false }
+    : existsSync(partials) ? chooseRows(partials, opts.collectGarbage) : { chosen: new Set<number>(), tornTail: false };
   opts.collectGarbage?.();
   const counts = { done: 0, errors: 0, judge_errors: 0, judge_pending: 0 };
   const summary = new SummaryBuilder();
@@ -74,46 +87,38 @@ export async function buildReport(runDir: string, opts: { runJson?: RunJson; col
   let firstJudgeError: ReportResult['firstJudgeError'];
   const csvFd = openSync(csvTmp, 'w');
   try {
-    const write = (text: string) => {
-      const buf = Buffer.from(text, 'utf8');
-      let off = 0;
-      while (off < buf.length) off += writeSync(csvFd, buf, off, buf.length - off);
-    };
-    write(csvLine(RESULT_COLUMNS as string[]));
-    // CSV records go out one row group at a time; between groups the batch, the group's records
-    // and the Parquet writer's buffers are all garbage, which is when a collection is cheapest
-    // and keeps the heap from growing with the row count.
-    let batch: unknown[][] = [];
-    const flush = () => {
-      write(csvLines(batch));
-      batch = [];
-    };
-    // One pass over partials feeds the three outputs.
-    const tee = function* (): Generator<ResultRow> {
-      for (const row of chosenRows(partials, chosen)) {
-        rows++;
-        if (!rowIsDone(row)) counts.errors++;
-        else if (rowAwaitsJudge(row, scoreNow)) counts.judge_pending++;
-        else {
-          counts.done++;
-          if (row.judge_status === 'error') {
-            counts.judge_errors++;
-            firstJudgeError ??= { key: row.key, error: row.judge_error ?? 'judge error' };
-          }
-          else if (row.judge_status !== 'ok') counts.judge_pending++;
+    // One pass over partials feeds every output. CSV text goes out in ~1 MB chunks and Parquet
+    // one row group at a time; after each group the group's column arrays are garbage, which is
+    // when a collection is cheapest and keeps the heap from growing with the row count.
+    const csv = new CsvWriter(csvFd);
+    csv.add(RESULT_COLUMNS);
+    const parquet = new ParquetRowsWriter(pqTmp);
+    for (const row of chosenRows(partials, chosen)) {
+      rows++;
+      if (!rowIsDone(row)) counts.errors++;
+      else if (rowAwaitsJudge(row, scoreNow)) counts.judge_pending++;
+      else {
+        counts.done++;
+        if (row.judge_status === 'error') {
+          counts.judge_errors++;
+          firstJudgeError ??= { key: row.key, error: row.judge_error ?? 'judge error' };
         }
-        summary.add(row);
-        sycophancy?.add(row);
-        batch.push(RESULT_COLUMNS.map((c) => (row as Record<string, unknown>)[c]));
-        yield row;
-        if (batch.length >= ROW_GROUP_SIZE) {
-          flush();
-          opts.collectGarbage?.();
-        }
+        else if (row.judge_status !== 'ok') counts.judge_pending++;
       }
-    };
-    await writeParquet(pqTmp, tee());
-    flush();
+      summary.add(row);
+      sycophancy?.add(row);
+      // The row's cells in column order, objects (judge_json) as their JSON text once for both files.
+      const cells = RESULT_COLUMNS.map((c) => {
+        const v = (row as Record<string, unknown>)[c];
+        return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+      });
+      csv.add(cells);
+      const pending = parquet.add(cells);
+      if (pending) await pending;
+      if (rows % ROW_GROUP_SIZE === 0) opts.collectGarbage?.();
+    }
+    await parquet.finish();
+    csv.flush();
     fsyncSync(csvFd);
   } catch (err) {
     closeSync(csvFd);

@@ -5,7 +5,7 @@ import { buildReport, withCounts } from '../export/report';
 import { readLabels, writeLabel } from '../grid/labels';
 import { readReviews, saveReview } from '../results/reviews';
 import { diffFingerprints } from '../run/fingerprint';
-import { scanJsonl } from '../storage/jsonlScan';
+import { readRange, scanJsonl } from '../storage/jsonlScan';
 import { PartialsCorruptError, rowIsDone } from '../runFolder';
 import type { SnapshotCase } from '../run/plan';
 import { resultKey, type ResultRow } from '../runFolder';
@@ -55,8 +55,8 @@ interface Source {
   kind: 'shard' | 'merged';
   index?: number;
   partials: string;
-  /** Byte offsets of the lines this merge takes from this folder. */
-  take: Set<number>;
+  /** Byte ranges (offset, end) of the lines this merge takes from this folder. */
+  take: [number, number][];
 }
 
 /** The row a folder holds for a key under the last-row rule, and where it is. */
@@ -64,20 +64,31 @@ interface Pick { src: number; offset: number; end: number; done: boolean; judged
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function readLine(file: string, offset: number, end: number): string {
-  const fd = openSync(file, 'r');
+/**
+ * Appends the byte ranges `[offset, end)` of `file` (sorted, not overlapping) to `fd`, adjacent
+ * ranges in one piece, through a 1 MB buffer. Returns the bytes written.
+ */
+function copyRanges(file: string, ranges: [number, number][], fd: number): number {
+  const src = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
   try {
-    const buf = Buffer.alloc(end - offset);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, offset + got);
-      if (n === 0) break;
-      got += n;
+    for (let i = 0; i < ranges.length;) {
+      let [pos, end] = ranges[i++]!;
+      while (i < ranges.length && ranges[i]![0] === end) end = ranges[i++]![1];
+      while (pos < end) {
+        const n = readSync(src, buf, 0, Math.min(buf.length, end - pos), pos);
+        if (n === 0) throw new MergeError(`${file} got shorter while it was being merged; merge again`);
+        let off = 0;
+        while (off < n) off += writeSync(fd, buf, off, n - off);
+        pos += n;
+        bytes += n;
+      }
     }
-    return buf.toString('utf8').replace(/\n$/, '');
   } finally {
-    closeSync(fd);
+    closeSync(src);
   }
+  return bytes;
 }
 
 /** The row per key of one folder's partials.jsonl: the last completed row, else the last row. */
@@ -152,8 +163,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     let json: RunJson | undefined;
     try { json = readRunJson(dir); } catch (err) { throw new MergeError(`${d}: run.json is not readable (${err instanceof Error ? err.message : String(err)})`); }
     if (!json) throw new MergeError(`${d}: not a run folder (no run.json)`);
-    if (json.shard) sources.push({ dir, json, kind: 'shard', index: json.shard.index, partials: join(dir, RUN_FILES.partials), take: new Set() });
-    else if (json.merge) sources.push({ dir, json, kind: 'merged', partials: join(dir, RUN_FILES.partials), take: new Set() });
+    if (json.shard) sources.push({ dir, json, kind: 'shard', index: json.shard.index, partials: join(dir, RUN_FILES.partials), take: [] });
+    else if (json.merge) sources.push({ dir, json, kind: 'merged', partials: join(dir, RUN_FILES.partials), take: [] });
     else throw new MergeError(`${d}: not a shard (its run.json has no "shard"; run shards with awb run --shard I/N)`);
     if (isLocked(dir)) warn(`${show(dir)} is still being written by a running awb run; rows it has not written yet are not merged`);
   }
@@ -182,7 +193,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     if (prior) {
       if (prior.shard) throw new MergeError(`${show(out)} is a shard's own folder (shard ${formatShard(prior.shard)}); --out must be another folder, e.g. ${show(join(dirname(out), runId))}`);
       if (prior.fingerprint_sha256 !== plan || prior.run_id !== runId) throw new MergeError(`${show(out)} already holds another run (${prior.run_id}, plan ${prior.fingerprint_sha256.slice(0, 12)}…); choose another --out`);
-      sources.push({ dir: out, json: prior, kind: 'merged', partials: join(out, RUN_FILES.partials), take: new Set() });
+      sources.push({ dir: out, json: prior, kind: 'merged', partials: join(out, RUN_FILES.partials), take: [] });
     } else if (existsSync(join(out, RUN_FILES.partials))) {
       throw new MergeError(`${show(out)} holds a partials.jsonl but no run.json; choose another --out`);
     }
@@ -194,10 +205,16 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     const grid = Boolean(first.fingerprint.grid);
     const personas = Object.keys(first.fingerprint.personas);
     const models = first.fingerprint.models.map((m) => m.slug);
+    // Each case's id and shard unit, in snapshot order (read once; the coverage check needs them).
+    const ids: string[] = [];
     const units: string[] = [];
-    for (const l of scanJsonl(casesFile)) if (l.terminated && l.text.trim()) units.push(shardUnit((JSON.parse(l.text) as SnapshotCase).case, grid));
+    for (const l of scanJsonl(casesFile)) {
+      if (!l.terminated || !l.text.trim()) continue;
+      const c = (JSON.parse(l.text) as SnapshotCase).case;
+      ids.push(c.id);
+      units.push(shardUnit(c, grid));
+    }
     const shardOf = assignShards(plan, units, count);
-    units.length = 0;
 
     // 3. One row per key: the last-row rule within a folder; across folders identical rows, or a
     // completed row over a failed one, or a judged one over the same answer not judged yet.
@@ -209,8 +226,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
         if (!prev) { picks.set(key, p); return; }
         if (!p.done) return;
         if (!prev.done) { picks.set(key, p); return; }
-        const a = readLine(sources[prev.src]!.partials, prev.offset, prev.end);
-        const b = readLine(sources[i]!.partials, p.offset, p.end);
+        const a = readRange(sources[prev.src]!.partials, prev.offset, prev.end);
+        const b = readRange(sources[i]!.partials, p.offset, p.end);
         if (a === b) return;
         const ra = JSON.parse(a) as ResultRow, rb = JSON.parse(b) as ResultRow;
         if (ra.raw_candidate === rb.raw_candidate && prev.judged !== p.judged) { if (p.judged) picks.set(key, p); return; }
@@ -223,15 +240,15 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
 
     // 4. Coverage, per shard.
     const shards: MergeShard[] = Array.from({ length: count }, (_, index) => ({ index, keys: 0, done: 0, missing: 0, status: 'complete' as const }));
-    for (const l of scanJsonl(casesFile)) {
-      if (!l.terminated || !l.text.trim()) continue;
-      const c = (JSON.parse(l.text) as SnapshotCase).case;
-      const sh = shards[shardOf.get(shardUnit(c, grid))!]!;
+    for (let i = 0; i < ids.length; i++) {
+      const sh = shards[shardOf.get(units[i]!)!]!;
       for (const p of personas) for (const m of models) {
         sh.keys++;
-        if (picks.get(resultKey(c.id, p, m))?.done) sh.done++;
+        if (picks.get(resultKey(ids[i]!, p, m))?.done) sh.done++;
       }
     }
+    ids.length = 0;
+    units.length = 0;
     const shardDirs = new Map<number, Source>();
     for (const s of sources) if (s.kind === 'shard' && !shardDirs.has(s.index!)) shardDirs.set(s.index!, s);
     const shardParent = sources.find((s) => s.kind === 'shard')?.dir;
@@ -250,42 +267,21 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
       throw new MergeError(`the shards do not cover the run: ${missingKeys} of ${shards.reduce((n, s) => n + s.keys, 0)} keys have no completed row\n${gaps.map((s) => `  - shard ${s.index}/${count}: ${s.status === 'missing' ? 'no folder given' : `${show(shardDirs.get(s.index)!.dir)} is incomplete`}; ${s.missing} of ${s.keys} keys missing — run: ${s.command}`).join('\n')}\nMerge again with the missing shards, or pass --allow-partial to write a run marked partial.`);
     }
 
-    // 5. partials.jsonl: each source's chosen lines, in its file order (bounded memory).
-    for (const p of picks.values()) sources[p.src]!.take.add(p.offset);
+    // 5. partials.jsonl: each source's chosen lines, in its file order, copied byte for byte
+    // (runs of consecutive lines in one read and write; bounded memory).
+    for (const p of picks.values()) sources[p.src]!.take.push([p.offset, p.end]);
     const partialsOut = join(out, RUN_FILES.partials);
     const tmp = tempPathFor(partialsOut);
     const taken = new Map<Source, number>();
     let lines = 0, bytes = 0;
     const fd = openSync(tmp, 'w');
     try {
-      let parts: string[] = [];
-      let size = 0;
-      const flush = () => {
-        if (!parts.length) return;
-        const buf = Buffer.from(parts.join(''), 'utf8');
-        let off = 0;
-        while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-        bytes += buf.length;
-        parts = [];
-        size = 0;
-      };
       for (const s of sources) {
-        let n = 0;
-        if (s.take.size && existsSync(s.partials)) {
-          for (const l of scanJsonl(s.partials)) {
-            if (!l.terminated) break;
-            if (!s.take.has(l.offset)) continue;
-            parts.push(l.text, '\n');
-            size += l.text.length + 1;
-            n++;
-            lines++;
-            if (size > 1 << 20) flush();
-          }
-        }
-        taken.set(s, n);
-        s.take.clear();
+        taken.set(s, s.take.length);
+        lines += s.take.length;
+        if (s.take.length) bytes += copyRanges(s.partials, s.take.sort((a, b) => a[0] - b[0]), fd);
+        s.take = [];
       }
-      flush();
     } finally {
       closeSync(fd);
     }
@@ -304,10 +300,12 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
       // all and judges them (never asking the model again).
       const scoreNow = first.config.score === 'now';
       let waiting = 0;
-      for (const [k, p] of picks) {
-        if (p.done && (p.judged || !scoreNow)) db.markDone(k);
-        else if (p.done) waiting++;
-      }
+      db.markDoneMany((function* () {
+        for (const [k, p] of picks) {
+          if (p.done && (p.judged || !scoreNow)) yield k;
+          else if (p.done) waiting++;
+        }
+      })());
       db.checkpoint(waiting ? { offset: 0, line: 0 } : { offset: bytes, line: lines });
     } finally {
       db.close();
@@ -345,7 +343,8 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
 
     // 7. Results files from the merged rows (never from the shards' summaries).
     opts.collectGarbage?.();
-    const report = await buildReport(out, { runJson, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
+    // partials.jsonl was just written with one row per key: the report takes every line.
+    const report = await buildReport(out, { runJson, oneRowPerKey: true, ...(opts.collectGarbage ? { collectGarbage: opts.collectGarbage } : {}) });
     const final = withCounts(runJson, report);
     final.counts = { ...final.counts, total: planKeys };
     final.status = missingKeys === 0 && final.counts.errors === 0 ? 'complete' : 'partial';

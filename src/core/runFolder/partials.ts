@@ -45,6 +45,20 @@ export function rowAwaitsJudge(row: Pick<ResultRow, 'error' | 'judge_status'>, s
   return scoreNow && rowIsDone(row) && row.judge_status === 'pending';
 }
 
+/** A line of partials.jsonl as a row; a line that is not one throws PartialsCorruptError. */
+export function parseRowLine(file: string, line: number, text: string): ResultRow {
+  let row: ResultRow;
+  try {
+    row = JSON.parse(text) as ResultRow;
+  } catch (err) {
+    throw new PartialsCorruptError(file, line, err instanceof Error ? err.message : String(err));
+  }
+  if (row === null || typeof row !== 'object' || typeof row.key !== 'string' || typeof row.test_id !== 'string') {
+    throw new PartialsCorruptError(file, line, 'not a result row');
+  }
+  return row;
+}
+
 /**
  * Reads partials.jsonl from `from` (a byte offset and line number already covered by the state
  * DB). A torn last line is reported, not an error; a corrupt terminated line throws with its
@@ -62,15 +76,7 @@ export function scanPartials(
   for (const l of scanJsonl(file, from.offset, from.line)) {
     if (!l.terminated) { out.tornTail = true; break; }
     if (l.text.trim() === '') { out.lines = l.line; out.validEnd = l.end; continue; }
-    let row: ResultRow;
-    try {
-      row = JSON.parse(l.text) as ResultRow;
-    } catch (err) {
-      throw new PartialsCorruptError(file, l.line, err instanceof Error ? err.message : String(err));
-    }
-    if (row === null || typeof row !== 'object' || typeof row.key !== 'string' || typeof row.test_id !== 'string') {
-      throw new PartialsCorruptError(file, l.line, 'not a result row');
-    }
+    const row = parseRowLine(file, l.line, l.text);
     out.rows++;
     if (rowAwaitsJudge(row, scoreNow)) {
       if (!out.doneKeys.has(row.key)) out.answered.set(row.key, [l.offset, l.end]);
