@@ -6,7 +6,7 @@ import { readLabels, writeLabel } from '../grid/labels';
 import { readReviews, saveReview } from '../results/reviews';
 import { diffFingerprints } from '../run/fingerprint';
 import { readRange, scanJsonl } from '../storage/jsonlScan';
-import { PartialsCorruptError, rowIsDone } from '../runFolder';
+import { parseRowLine, rowIsDone } from '../runFolder';
 import type { SnapshotCase } from '../run/plan';
 import { resultKey, type ResultRow } from '../runFolder';
 import { acquireRunLock, isLocked, readRunJson, RUN_FILES, RunLockedError, writeRunJson, type RunJson } from '../runFolder';
@@ -98,9 +98,7 @@ function pickRows(src: Source, srcIndex: number, each: (key: string, p: Pick) =>
   for (const l of scanJsonl(src.partials)) {
     if (!l.terminated) break;
     if (!l.text.trim()) continue;
-    let row: ResultRow;
-    try { row = JSON.parse(l.text) as ResultRow; } catch (err) { throw new PartialsCorruptError(src.partials, l.line, err instanceof Error ? err.message : String(err)); }
-    if (!row || typeof row.key !== 'string') throw new PartialsCorruptError(src.partials, l.line, 'not a result row');
+    const row = parseRowLine(src.partials, l.line, l.text);
     const done = rowIsDone(row);
     const prev = best.get(row.key);
     if (!prev || done || !prev.done) best.set(row.key, { src: srcIndex, offset: l.offset, end: l.end, done, judged: row.judge_status !== 'pending' });
