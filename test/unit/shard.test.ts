@@ -299,6 +299,12 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(miss.code, 1);
       const shard2 = runJson(join(dir, s(2))).shard;
       assert.match(miss.stderr, new RegExp(`shard 2/3: no folder given; ${shard2.keys} of ${shard2.keys} keys missing — run: awb run --run-id S --shard 2/3`));
+      // Shards in a folder whose name has a space: the commands printed and stored are quoted for a shell.
+      for (const i of [0, 1]) cpSync(join(dir, s(i)), join(dir, 'my results', `S.shard-${i}-of-3`), { recursive: true });
+      const spaced = await awb(['merge', 'my results/S.shard-0-of-3', 'my results/S.shard-1-of-3', '--out', 'merged runs/S', '--allow-partial'], dir);
+      assert.equal(spaced.code, 0, spaced.stderr);
+      assert.match(spaced.stderr, /shard 2\/3: no folder given; .* — run: awb run --run-id S --shard 2\/3 --out 'my results'$/m);
+      assert.equal(runJson(join(dir, 'merged runs', 'S')).resume_command, "awb run --run-id S --out 'merged runs'");
       // --allow-partial: a run marked partial, listing what is missing.
       const part = await awb(['merge', s(0), s(1), '--out', 'M', '--allow-partial'], dir);
       assert.equal(part.code, 0, part.stderr);

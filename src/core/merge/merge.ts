@@ -10,6 +10,7 @@ import { parseRowLine, rowIsDone } from '../runFolder';
 import type { SnapshotCase } from '../run/plan';
 import { resultKey, type ResultRow } from '../runFolder';
 import { acquireRunLock, isLocked, readRunJson, RUN_FILES, RunLockedError, writeRunJson, type RunJson } from '../runFolder';
+import { resumeCommand } from '../run/resumeCommand';
 import { assignShards, formatShard, shardUnit } from '../run/shard';
 import { StateDb } from '../runFolder';
 import { fsyncDir, renameWithRetry, tempPathFor } from '../storage/atomic';
@@ -108,8 +109,7 @@ function pickRows(src: Source, srcIndex: number, each: (key: string, p: Pick) =>
 
 function commandFor(cwd: string, json: RunJson | undefined, runId: string, index: number, count: number, shardOut: string | undefined): string {
   if (json?.shard && json.resume_command) return json.resume_command;
-  const out = shardOut ? relative(cwd, shardOut) || '.' : undefined;
-  return `awb run --run-id ${runId} --shard ${index}/${count}${out && out !== 'results' ? ` --out ${out}` : ''}`;
+  return resumeCommand({ runId, outDir: shardOut ?? resolve(cwd, 'results'), cwd, shard: { index, count } });
 }
 
 async function lockOut(out: string, timeoutMs: number): Promise<() => void> {
@@ -321,7 +321,6 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
     for (const p of previous) if (!provenance.some((q) => q.dir === p.dir)) provenance.push({ ...p, rows_taken: 0 });
     const merge: MergeRecord = { plan_sha256: plan, count, merged_at: now, sources: provenance, shards, missing_keys: missingKeys };
     const planKeys = shards.reduce((n, s) => n + s.keys, 0);
-    const outParent = relative(cwd, dirname(out)) || '.';
     const { shard: _s, ...base } = first;
     const { shard: _cs, ...config } = base.config as RunJson['config'] & { shard?: unknown };
     const runJson: RunJson = {
@@ -333,7 +332,7 @@ export async function mergeShards(opts: MergeOptions): Promise<MergeResult> {
       config: { ...config, runId: basename(out), outDir: dirname(out), runDir: out },
       counts: { total: planKeys, done: 0, errors: 0, judge_errors: 0, judge_pending: 0 },
       scoring: sources.filter((s) => s.kind === 'shard').flatMap((s) => s.json.scoring ?? []),
-      resume_command: `awb run --run-id ${basename(out)}${outParent === 'results' ? '' : ` --out ${outParent}`}`,
+      resume_command: resumeCommand({ runId: basename(out), outDir: dirname(out), cwd }),
       merge,
     };
     delete runJson.status_reason;

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import type { Scorer } from '../judge/scorer';
 import { redact, type Logger } from '../log';
 import type { ResolvedModel } from '../providers/models';
-import { displayPath, type ResolvedRunConfig } from './config';
+import type { ResolvedRunConfig } from './config';
 import { buildGridCases } from './gridRun';
 import { scanPartials } from '../runFolder';
 import { prepareData } from './prepare';
 import type { RunSummary } from './progress';
 import { resultKey } from '../runFolder';
 import { RUN_FILES } from '../runFolder';
-
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+import { resumeCommand } from './resumeCommand';
 
 /**
  * The endpoints a run calls, each with the models sent there (the judge marked), e.g.
@@ -29,12 +28,6 @@ export function describeEndpoints(cfg: Pick<ResolvedRunConfig, 'models' | 'judge
   for (const m of cfg.models) { const e = at(m); if (!e.models.includes(m.slug)) e.models.push(m.slug); }
   if (cfg.score === 'now') at(cfg.judge).judge = cfg.judge.slug;
   return [...by].map(([url, e]) => `${url} (${[e.models.join(', '), e.judge ? `judge ${e.judge}` : ''].filter(Boolean).join('; ')})`);
-}
-
-/** The command that continues a run (its inputs are read back from run.json). */
-export function resumeCommand(cfg: Pick<ResolvedRunConfig, 'runId' | 'outDir' | 'cwd'> & { shard?: ResolvedRunConfig['shard'] }): string {
-  const out = displayPath(cfg.cwd, cfg.outDir);
-  return `awb run --run-id ${quote(cfg.runId)}${cfg.shard ? ` --shard ${cfg.shard.index}/${cfg.shard.count}` : ''}${out === 'results' ? '' : ` --out ${quote(out)}`}`;
 }
 
 /**
