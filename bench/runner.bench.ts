@@ -19,7 +19,7 @@ import { runBenchmark } from '../src/core/run/runner';
 import { StateDb } from '../src/core/runFolder';
 import { writeCases, CANARY_KEY } from '../test/support/runnerFixtures';
 import { verdictFor } from '../test/support/fakeOpenAI';
-import { cliGarbageCollector } from '../src/cli/commands/run';
+import { cliGarbageCollector } from '../src/cli/garbageCollector';
 
 const ROOT = resolve(__dirname, '..');
 

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mergeShards } from '../../core/merge/merge';
 import { UsageError, type Command } from '../usage';
-import { cliGarbageCollector } from './run';
+import { cliGarbageCollector } from '../garbageCollector';
 
 const MERGE_HELP = `Usage: awb merge SHARD_DIR... --out DIR [--allow-partial]
 

@@ -3,7 +3,9 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EndpointPolicyError, scoreRun } from '../../core';
 import { UsageError, UserError, type Command } from '../usage';
-import { ProgressPrinter, allowedEndpointFlags, printMeasured, printRefusal, rejudgeCommand } from './run';
+import { allowedEndpointFlags, printRefusal } from '../endpointGate';
+import { printMeasured, rejudgeCommand } from '../measured';
+import { ProgressPrinter } from '../progressPrinter';
 
 const SCORE_HELP = `Usage: awb score RUN_DIR --judge-model M [options]
 
