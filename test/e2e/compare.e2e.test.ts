@@ -23,12 +23,6 @@ async function compareFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> 
   return found!;
 }
 
-async function pickQuick(editor: Editor, text: string | RegExp): Promise<void> {
-  const row = editor.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
-  await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click();
-}
-
 test('Compare Runs: the flipped keys listed, both answers and verdicts side by side, a changed case apart', { timeout: 900_000 }, async (t) => {
   const ws = mkdtempSync(join(tmpdir(), 'awb-e2e-compare-'));
   t.after(() => rmSync(ws, { recursive: true, force: true }));
@@ -60,8 +54,8 @@ test('Compare Runs: the flipped keys listed, both answers and verdicts side by s
   await withEditor(t, { workspace: ws, theme: 'dark' }, async (editor) => {
     await editor.waitForActivation({ timeoutMs: 90_000 });
     await editor.runCommand('Alignment Workbench: Compare Runs…');
-    await pickQuick(editor, 'new-run');
-    await pickQuick(editor, 'base-run');
+    await editor.pickQuickInput('new-run');
+    await editor.pickQuickInput('base-run');
     const frame = await compareFrame(editor);
     await frame.locator('.cmpv-head h1', { hasText: 'base-run → new-run' }).waitFor();
     await frame.locator('button.f-regression', { hasText: 'Regressions (3)' }).waitFor();

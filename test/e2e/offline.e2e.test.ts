@@ -115,9 +115,7 @@ test("the README's offline path: serve-mock, awb run local.bench.yaml, npm start
     await dialog.waitFor({ state: 'visible', timeout: 60_000 });
     assert.match(await dialog.innerText(), /Send requests to http:\/\/127\.0\.0\.1:7357\/v1/);
     await dialog.locator('.monaco-button', { hasText: 'Allow' }).first().click();
-    const startRow = editor.page.locator('.quick-input-widget .monaco-list-row', { hasText: /Start: 180 requests/ }).first();
-    await startRow.waitFor({ state: 'visible', timeout: 60_000 });
-    await startRow.click();
+    await editor.pickQuickInput(/Start: 180 requests/);
     const done = await editor.waitForNotification(/finished: 90\/90 done/, { timeoutMs: 180_000 });
     assert.match(done, /Open Results/);
     const runs = readdirSync(join(editor.workspace, 'results'));

@@ -44,12 +44,6 @@ async function answerInput(editor: Editor, value: string): Promise<void> {
   await editor.page.keyboard.press('Enter');
 }
 
-async function pick(editor: Editor, text: string | RegExp): Promise<void> {
-  const row = editor.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
-  await row.waitFor({ state: 'visible' });
-  await row.click();
-}
-
 test('Registry view: lists registered datasets, Search filters them, Register adds the workspace card, history opens', { timeout: 600_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'awb-e2e-registry-'));
   const registryPath = join(home, 'registry.sqlite');
@@ -92,7 +86,7 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
     // Search: text, any category, minimum quality. The filter shows in the view's message.
     await editor.runCommand('Alignment Workbench: Search Registry');
     await answerInput(editor, 'JAILBREAK');
-    await pick(editor, 'Any category');
+    await editor.pickQuickInput('Any category');
     await answerInput(editor, '0.5');
     await editor.waitFor(async () => !(await sidebarRows(editor)).some((r) => r.includes('Honesty Probe')), 'Honesty Probe to be filtered out');
     assert.ok((await sidebarRows(editor)).some((r) => r.includes('Safety Test Suite')));
@@ -105,8 +99,8 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
 
     // Register the workspace's card from the palette; it lands in the same file the CLI uses.
     await editor.runCommand('Alignment Workbench: Register Dataset Card');
-    await pick(editor, 'helpful.dataset.yaml');
-    await pick(editor, 'Local Registry'); // with remotes configured, it asks which registry
+    await editor.pickQuickInput('helpful.dataset.yaml');
+    await editor.pickQuickInput('Local Registry'); // with remotes configured, it asks which registry
     await editor.waitForNotification(/registered "Helpfulness Benchmark v1" \[helpful-v1\]/);
     await editor.waitFor(async () => (await sidebarRows(editor)).some((r) => /Helpfulness Benchmark v1.*quality 0\.88/.test(r)), 'the registered dataset in the tree');
     await editor.waitFor(async () => (await sidebarRows(editor)).some((r) => /helpful\.dataset\.yaml · registered$/.test(r)), 'the card marked registered');
@@ -132,7 +126,7 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
 
     // Evaluation history: a readable table in an editor tab, newest first, a link to each run.
     await editor.runCommand('Alignment Workbench: Show Evaluation History');
-    await pick(editor, 'Helpfulness Benchmark v1');
+    await editor.pickQuickInput('Helpfulness Benchmark v1');
     const text = editor.page.locator('.editor-instance .view-lines');
     await editor.page.locator('.tab', { hasText: 'helpful-v1 history.md' }).waitFor({ state: 'visible' });
     // The editor renders spaces as no-break spaces.
@@ -148,7 +142,7 @@ test('Registry view: lists registered datasets, Search filters them, Register ad
 
     // Run Benchmark on This Dataset hands the dataset's cases file to Run Benchmark, which asks for models next.
     await editor.runCommand('Alignment Workbench: Run Benchmark on This Dataset');
-    await pick(editor, 'Helpfulness Benchmark v1');
+    await editor.pickQuickInput('Helpfulness Benchmark v1');
     const models = editor.page.locator('.quick-input-widget', { hasText: 'Run Benchmark (2/4): models under test' });
     await models.waitFor({ state: 'visible' });
     await models.locator('input').first().press('Escape');

@@ -25,12 +25,6 @@ async function resultsFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> 
   return found!;
 }
 
-async function pickQuick(editor: Editor, text: string | RegExp): Promise<void> {
-  const row = editor.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
-  await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click();
-}
-
 /** Nothing ran: no canary in the webview or the workbench, no element carries a handler. */
 async function assertInert(editor: Editor, frame: Frame): Promise<void> {
   for (const [where, f] of [['webview', frame], ['workbench', editor.page.mainFrame()]] as const) {
@@ -166,7 +160,7 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
     await editor.runCommand('Preferences: Color Theme');
     const input = editor.page.locator('.quick-input-widget input').first();
     await input.fill('Light Modern');
-    await pickQuick(editor, /^\s*Light Modern/);
+    await editor.pickQuickInput(/^\s*Light Modern/);
     await editor.waitFor(async () => (await frame.evaluate(() => document.body.className)).includes('vscode-light'), 'the light theme in the webview');
     await frame.locator('vscode-tab-header', { hasText: 'Summary' }).click();
     await frame.locator('canvas').first().waitFor();
@@ -189,7 +183,7 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
 
     // Open Results from the palette offers the run (and reveals the open panel).
     await editor.runCommand('Alignment Workbench: Open Results');
-    await pickQuick(editor, run.runId);
+    await editor.pickQuickInput(run.runId);
 
     // Live: rows appended to partials.jsonl show up without reopening.
     await frame.locator('.filters vscode-button', { hasText: 'Clear' }).click();

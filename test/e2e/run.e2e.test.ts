@@ -37,24 +37,6 @@ function workspace(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-async function pickQuickInput(editor: Editor, text: string | RegExp): Promise<void> {
-  const widget = editor.page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible', timeout: 60_000 });
-  const row = widget.locator('.monaco-list-row', { hasText: text }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
-  try {
-    await row.click({ timeout: 15_000 });
-  } catch (err) {
-    // Seen once in CI: the row visible and focused, yet the click never landed. Pick it with the keyboard.
-    console.log(`[e2e] quick pick: clicking ${String(text)} failed (${String(err).split('\n')[0]}); picking it with the keyboard`);
-    const index = Number(await row.getAttribute('data-index'));
-    await widget.locator('input').first().focus();
-    await editor.page.keyboard.press('Home');
-    for (let i = 0; i < index; i++) await editor.page.keyboard.press('ArrowDown');
-    await editor.page.keyboard.press('Enter');
-  }
-}
-
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
@@ -66,7 +48,7 @@ test('Run Benchmark from the palette: progress, cancel part-way, Resume Run comp
     await editor.openFile('quick.bench.yaml');
     await editor.runCommand('Alignment Workbench: Run Benchmark');
     // The dry run shows the request count before anything is spent.
-    await pickQuickInput(editor, /Start: 48 requests/);
+    await editor.pickQuickInput(/Start: 48 requests/);
     await editor.waitForNotification(/Alignment Workbench: quick\.bench\.yaml/, { timeoutMs: 60_000 });
     await editor.waitFor(() => fake.requests.length >= 6, 'some requests to reach the server', { timeoutMs: 60_000 });
     await editor.waitForStatusBar(/AWB \d+\/24/);
@@ -92,7 +74,7 @@ test('Run Benchmark from the palette: progress, cancel part-way, Resume Run comp
 
     // Resume Run picks the unfinished run and completes it.
     await editor.runCommand('Alignment Workbench: Resume Run');
-    await pickQuickInput(editor, runId!);
+    await editor.pickQuickInput(runId!);
     const finished = await editor.waitForNotification(/finished: 24\/24 done/, { timeoutMs: 120_000 });
     assert.match(finished, /Open Results/);
     await editor.screenshot('run-finished');
@@ -197,7 +179,7 @@ test('Set API Key stores a key for one endpoint; the run sends it only there; Sc
 
     await editor.openFile('later.bench.yaml');
     await editor.runCommand('Alignment Workbench: Run Benchmark');
-    await pickQuickInput(editor, new RegExp(`Start: ${CASES} requests`));
+    await editor.pickQuickInput(new RegExp(`Start: ${CASES} requests`));
     await editor.waitForNotification(new RegExp(`finished: ${CASES}/${CASES} done`), { timeoutMs: 120_000 });
     assert.equal(fake.requests.length, CASES, 'generation only: no judge yet');
     assert.ok(fake.requests.every((r) => r.headers.authorization === `Bearer ${STORED}`), 'the stored key went to its endpoint');
@@ -206,9 +188,9 @@ test('Set API Key stores a key for one endpoint; the run sends it only there; Sc
     const [runId] = readdirSync(resultsDir);
     const runDir = join(resultsDir, runId!);
     await editor.runCommand('Alignment Workbench: Score Run');
-    await pickQuickInput(editor, runId!);
+    await editor.pickQuickInput(runId!);
     await typeQuickInput(editor, 'judge-main', 'judge model');
-    await pickQuickInput(editor, 'Rows not scored yet');
+    await editor.pickQuickInput('Rows not scored yet');
     const scored = await editor.waitForNotification(new RegExp(`scored ${CASES} of ${CASES} rows of ${runId} with judge-main`), { timeoutMs: 120_000 });
     assert.match(scored, /Open Results/);
     await editor.screenshot('score-run-finished');
@@ -248,9 +230,9 @@ test('Score Run asks before judging at an endpoint a run folder\'s models file n
     userEndpoint.reset();
     await editor.waitForActivation();
     await editor.runCommand('Alignment Workbench: Score Run');
-    await pickQuickInput(editor, 'gen1');
+    await editor.pickQuickInput('gen1');
     await typeQuickInput(editor, 'judge-x', 'judge model');
-    await pickQuickInput(editor, 'Rows not scored yet');
+    await editor.pickQuickInput('Rows not scored yet');
     const dialog = editor.page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible', timeout: 60_000 });
     assert.match(await dialog.innerText(), new RegExp(`Send requests to ${workspaceEndpoint.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
