@@ -93,3 +93,19 @@ test('lint refuses a command registered outside the command table\'s registerCom
   assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('src/extension/commands.ts')), msgs.join('\n'));
   assert.ok(msgs.some((m) => m.startsWith('no-restricted-syntax') && m.includes('RUN_FILES')), msgs.join('\n'));
 });
+
+test('lint refuses an import of a command module anywhere but the CLI dispatcher', async () => {
+  const message = 'Only src/cli/main.ts imports a command module';
+  const msgs = ruleIds(await lintPlanted({
+    // A command borrowing from another command…
+    'src/cli/commands/PLANT.ts': "import { runCommand } from './run';\nexport const x = runCommand;\n",
+    // …and shared CLI code reaching into one.
+    'src/cli/PLANT/planted.ts': "import { scoreCommand } from '../commands/score';\nexport const y = scoreCommand;\n",
+  }));
+  assert.equal(msgs.filter((m) => m.startsWith('no-restricted-imports') && m.includes(message)).length, 2, msgs.join('\n'));
+  // The registry command's parts import each other; shared CLI modules import each other.
+  const allowed = ruleIds(await lintPlanted({
+    'src/cli/commands/PLANT.ts': "import { parseSub } from './registryArgs';\nimport { ProgressPrinter } from '../progressPrinter';\nexport const z = [parseSub, ProgressPrinter];\n",
+  }));
+  assert.deepEqual(allowed.filter((m) => m.includes(message)), [], allowed.join('\n'));
+});
