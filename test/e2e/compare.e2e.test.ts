@@ -7,21 +7,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Frame } from 'playwright-core';
-import { withEditor, type Editor } from './harness';
+import { withEditor } from './harness';
 import { makeRun } from '../support/makeRun';
 import type { ResultRow } from '../../src/core/runFolder';
-
-async function compareFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> {
-  let found: Frame | undefined;
-  await editor.waitFor(async () => {
-    for (const f of editor.page.frames()) {
-      if (await f.locator('#app .cmpv-head').count().catch(() => 0)) { found = f; return true; }
-    }
-    return false;
-  }, 'the compare webview', { timeoutMs });
-  return found!;
-}
 
 test('Compare Runs: the flipped keys listed, both answers and verdicts side by side, a changed case apart', { timeout: 900_000 }, async (t) => {
   const ws = mkdtempSync(join(tmpdir(), 'awb-e2e-compare-'));
@@ -56,7 +44,7 @@ test('Compare Runs: the flipped keys listed, both answers and verdicts side by s
     await editor.runCommand('Alignment Workbench: Compare Runs…');
     await editor.pickQuickInput('new-run');
     await editor.pickQuickInput('base-run');
-    const frame = await compareFrame(editor);
+    const frame = await editor.webviewFrame('#app .cmpv-head', 'the compare webview');
     await frame.locator('.cmpv-head h1', { hasText: 'base-run → new-run' }).waitFor();
     await frame.locator('button.f-regression', { hasText: 'Regressions (3)' }).waitFor();
     // Exactly the flipped keys, nothing else, under Regressions.

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { START_SETTINGS } from '../../scripts/codeServerLaunch.mjs';
-import { ensureVsix, REPO_ROOT, SCREENSHOT_DIR, withEditor, type Editor } from './harness';
+import { ensureVsix, REPO_ROOT, SCREENSHOT_DIR, withEditor } from './harness';
 
 /** The README's "same by hand, in two terminals" block: command → its words. */
 function readmeOfflineSteps(): string[] {
@@ -30,15 +30,6 @@ function portFree(port: number): Promise<boolean> {
     s.once('error', () => res(false));
     s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
-}
-
-async function resultsFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> {
-  let found: Frame | undefined;
-  await editor.waitFor(async () => {
-    for (const f of editor.page.frames()) if (await f.locator('#app .run-head').count().catch(() => 0)) { found = f; return true; }
-    return false;
-  }, 'the results webview', { timeoutMs });
-  return found!;
 }
 
 test("the README's offline path: serve-mock, awb run local.bench.yaml, npm start, Runs → results with rows and intervals; the palette runs it too", { timeout: 900_000 }, async (t) => {
@@ -89,7 +80,7 @@ test("the README's offline path: serve-mock, awb run local.bench.yaml, npm start
 
     // "Runs → click the run": its results, with every figure's interval and n.
     await runItem.click();
-    const frame = await resultsFrame(editor);
+    const frame = await editor.webviewFrame('#app .run-head', 'the results webview');
     await frame.locator('.run-head h1', { hasText: cliRunId! }).waitFor();
     await frame.locator('.card-value', { hasText: '90 / 90' }).waitFor({ timeout: 30_000 });
     await frame.locator('canvas').first().waitFor();

@@ -13,18 +13,6 @@ import { makeRun, XSS_CORPUS, XSS_TEST_ID } from '../support/makeRun';
 
 const ROWS = 480;
 
-/** The results webview's inner frame (code-server nests it: iframe.webview → #active-frame). */
-async function resultsFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> {
-  let found: Frame | undefined;
-  await editor.waitFor(async () => {
-    for (const f of editor.page.frames()) {
-      if (await f.locator('#app .run-head').count().catch(() => 0)) { found = f; return true; }
-    }
-    return false;
-  }, 'the results webview', { timeoutMs });
-  return found!;
-}
-
 /** Nothing ran: no canary in the webview or the workbench, no element carries a handler. */
 async function assertInert(editor: Editor, frame: Frame): Promise<void> {
   for (const [where, f] of [['webview', frame], ['workbench', editor.page.mainFrame()]] as const) {
@@ -78,7 +66,7 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
     await item.waitFor({ timeout: 30_000 });
     assert.match((await item.textContent()) ?? '', new RegExp(`complete.*${ROWS - run.rows.filter((r) => r.error).length}/${ROWS} done`));
     await item.click();
-    const frame = await resultsFrame(editor);
+    const frame = await editor.webviewFrame('#app .run-head', 'the results webview');
     await frame.locator('.run-head h1', { hasText: run.runId }).waitFor();
     await frame.locator('.card-value', { hasText: `${ROWS} / ${ROWS}` }).waitFor({ timeout: 30_000 });
     await frame.locator('canvas').first().waitFor();
@@ -195,7 +183,7 @@ test('results view: filter, case detail with judge JSON, XSS corpus inert, no wo
     // Reload the window: the serializer restores the panel on the same run, on the tab it was on.
     await editor.page.reload();
     await editor.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const restored = await resultsFrame(editor, 90_000);
+    const restored = await editor.webviewFrame('#app .run-head', 'the results webview', { timeoutMs: 90_000 });
     await restored.locator('.run-head h1', { hasText: run.runId }).waitFor();
     // (Which tab and filters come back depends on when the editor last saved the webview state.)
     await restored.locator('.run-head', { hasText: `${ROWS + 12} / ${ROWS} rows` }).waitFor({ timeout: 30_000 });

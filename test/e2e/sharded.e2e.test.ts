@@ -8,22 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Frame } from 'playwright-core';
-import { withEditor, type Editor } from './harness';
+import { withEditor } from './harness';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
 import { CANARY_KEY, writeCases } from '../support/runnerFixtures';
-
-async function resultsFrame(editor: Editor, timeoutMs = 60_000): Promise<Frame> {
-  let found: Frame | undefined;
-  await editor.waitFor(async () => {
-    for (const f of editor.page.frames()) {
-      if (await f.locator('#app .run-head').count().catch(() => 0)) { found = f; return true; }
-    }
-    return false;
-  }, 'the results webview', { timeoutMs });
-  return found!;
-}
 
 test('Runs view: a merged run with its shards, a sharded run not merged yet; the merged run opens with every row', { timeout: 900_000 }, async (t) => {
   const ws = mkdtempSync(join(tmpdir(), 'awb-e2e-sharded-'));
@@ -65,7 +53,7 @@ test('Runs view: a merged run with its shards, a sharded run not merged yet; the
     await editor.screenshot('runs-sharded-dark');
     // The merged run opens like any run.
     await merged.locator('.label-name, .monaco-icon-label').first().click();
-    const frame = await resultsFrame(editor);
+    const frame = await editor.webviewFrame('#app .run-head', 'the results webview');
     await frame.locator('.run-head h1', { hasText: 'sharded-merged' }).waitFor();
     await frame.locator('.card-value', { hasText: '20 / 20' }).waitFor({ timeout: 30_000 });
     await editor.screenshot('results-sharded-merged-dark');

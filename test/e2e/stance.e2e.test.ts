@@ -17,19 +17,6 @@ const PERSONAS = ['default'];
 // 9 cases × 2 models × 1 persona: three groups (landlord, tenant, neutral each).
 const ROWS = 18;
 
-/** The results webview's inner frame (code-server nests it: iframe.webview → #active-frame). */
-async function resultsFrame(editor: Editor, runId: string, timeoutMs = 60_000): Promise<Frame> {
-  let found: Frame | undefined;
-  await editor.waitFor(async () => {
-    for (const f of editor.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('.run-head h1', { hasText: runId }).count().catch(() => 0)) { found = f; return true; }
-    }
-    return false;
-  }, 'the results webview', { timeoutMs });
-  return found!;
-}
-
 /**
  * Opens the run's results from the Runs view, as a user would. (Not Open Results from the palette:
  * the harness's runCommand waits its full timeout for the palette to close, and that command
@@ -40,7 +27,7 @@ async function openResults(editor: Editor, runId: string): Promise<Frame> {
   const item = editor.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: runId }).first();
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
-  const frame = await resultsFrame(editor, runId);
+  const frame = await editor.webviewFrame('.run-head h1', 'the results webview', { hasText: runId });
   await frame.locator('.run-head', { hasText: `${ROWS} / ${ROWS} rows` }).waitFor({ timeout: 30_000 });
   return frame;
 }

@@ -2,7 +2,7 @@
 // notifications, status bar, logs) through playwright-core, each wait bounded.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
 import { EXTENSION_ID, SCREENSHOT_DIR } from './paths';
 import { DEFAULT_TIMEOUT_MS, FatalError, poll } from './wait';
 
@@ -36,6 +36,12 @@ export interface Editor {
    * (seen once in CI) is picked with the keyboard instead, and the test log says so.
    */
   pickQuickInput(text: string | RegExp, options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Waits (default 60 s) for the webview whose document holds `selector` (with `hasText`, if
+   * given) and returns its frame: code-server nests each webview (iframe.webview → #active-frame),
+   * so the frame is found among the page's frames. `what` names it in a timeout.
+   */
+  webviewFrame(selector: string, what: string, options?: { hasText?: string | RegExp; timeoutMs?: number }): Promise<Frame>;
   /** Opens a workspace file by its path relative to the workspace root and waits for its tab. */
   openFile(relPath: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Saves a PNG to `test-output/screenshots/<name>.png` and returns its path. */
@@ -173,6 +179,18 @@ export function makeEditor({ page, url, workspace, userDataDir, serverLog, stop 
         console.log(`[e2e] quick pick: clicking ${String(text)} failed (${String(err).split('\n')[0]}); picking it with the keyboard`);
         await pickWithKeyboard(row);
       }
+    },
+
+    async webviewFrame(selector, what, { hasText, timeoutMs = 60_000 } = {}) {
+      let found: Frame | undefined;
+      await poll(async () => {
+        for (const f of page.frames()) {
+          if (f.isDetached()) continue;
+          if (await f.locator(selector, hasText === undefined ? {} : { hasText }).count().catch(() => 0)) { found = f; return true; }
+        }
+        return false;
+      }, what, timeoutMs);
+      return found!;
     },
 
     async openFile(relPath, { timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
