@@ -1,5 +1,5 @@
 // How code-server is started, shared by `npm start` (scripts/start.mjs) and the end-to-end
-// harness (test/e2e/harness.ts): a private profile, loopback only, nothing fetched from the net.
+// harness (test/e2e/harness/editor.ts): a private profile, loopback only, nothing fetched from the net.
 import { writeFileSync } from 'node:fs';
 import { Transform } from 'node:stream';
 
