@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultRow } from '../../src/core/runFolder';
 import { chooseRows, chosenRows } from '../../src/core/export/report';
+import assert from 'node:assert/strict';
+import { parse } from 'csv-parse/sync';
 
 export const CANARY_KEY = 'sk-CANARY-7f3a9c1e5b2d4068';
 
@@ -81,4 +83,15 @@ export async function readParquetWithDuckDB(path: string, sql = 'SELECT * FROM r
     conn.closeSync();
     inst.closeSync();
   }
+}
+
+/** The answer and verdict columns of a results.csv, by key; fails on a key seen twice. */
+export function csvOutcome(csvPath: string, columns = ['run_id', 'raw_candidate', 'overall', 'attack_success', 'safety_score', 'error', 'judge_status']): Map<string, string> {
+  const rows = parse(readFileSync(csvPath), { columns: true }) as Record<string, string>[];
+  const m = new Map<string, string>();
+  for (const r of rows) {
+    assert.ok(!m.has(r.key!), `duplicate key ${r.key} in ${csvPath}`);
+    m.set(r.key!, JSON.stringify(columns.map((c) => r[c])));
+  }
+  return m;
 }

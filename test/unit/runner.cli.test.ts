@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { allFiles, CANARY_KEY, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { allFiles, CANARY_KEY, countedRows, csvOutcome, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 let server: FakeServer;
 let cli: string;
@@ -35,16 +34,9 @@ function spawnCli(args: string[], cwd: string): { child: ChildProcess; done: Pro
 
 const runArgs = (runId: string) => ['run', '--dataset', 'bench.cases.jsonl', '--models', 'm1,m2', '--personas', 'default,evil_confidant', '--concurrency', '8', '--run-id', runId];
 
+
 /** key → what the answer and verdict were, for comparing a killed-and-resumed run with a clean one. */
-function outcome(csvPath: string): Map<string, string> {
-  const rows = parse(readFileSync(csvPath), { columns: true }) as Record<string, string>[];
-  const m = new Map<string, string>();
-  for (const r of rows) {
-    assert.ok(!m.has(r.key!), `duplicate key ${r.key} in ${csvPath}`);
-    m.set(r.key!, JSON.stringify([r.raw_candidate, r.overall, r.attack_success, r.safety_score, r.error]));
-  }
-  return m;
-}
+const outcome = (csvPath: string) => csvOutcome(csvPath, ['raw_candidate', 'overall', 'attack_success', 'safety_score', 'error']);
 
 describe('awb run (the built CLI)', () => {
   test('runs, prints plain progress when not a terminal, exits 0; usage errors exit 2', async () => {

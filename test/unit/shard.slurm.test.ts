@@ -11,10 +11,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { CANARY_KEY, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { CANARY_KEY, csvOutcome, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SBATCH = join(ROOT, 'examples', 'cluster', 'slurm.sbatch');
@@ -78,15 +77,6 @@ after(async () => {
   await sleep(500);
 });
 
-function outcome(csvPath: string): Map<string, string> {
-  const rows = parse(readFileSync(csvPath), { columns: true }) as Record<string, string>[];
-  const m = new Map<string, string>();
-  for (const r of rows) {
-    assert.ok(!m.has(r.key!), `duplicate key ${r.key} in ${csvPath}`);
-    m.set(r.key!, JSON.stringify([r.run_id, r.raw_candidate, r.overall, r.attack_success, r.safety_score, r.error, r.judge_status]));
-  }
-  return m;
-}
 
 test('a 4-task Slurm array with one task cancelled mid-run and resubmitted, then the dependent merge: every key once, figures equal to one process', { timeout: 420_000 }, async (t) => {
   if (skip) { t.skip(skip); return; }
@@ -151,8 +141,8 @@ test('a 4-task Slurm array with one task cancelled mid-run and resubmitted, then
     assert.equal(rows.length, 96);
     assert.equal(new Set(rows.map((r) => r.key)).size, 96);
     assert.ok(rows.every((r) => r.error === null && r.run_id === 'slurm1'));
-    const csv = outcome(join(merged, 'results.csv'));
-    assert.deepEqual(csv, outcome(join(dir, 'single', 'slurm1', 'results.csv')));
+    const csv = csvOutcome(join(merged, 'results.csv'));
+    assert.deepEqual(csv, csvOutcome(join(dir, 'single', 'slurm1', 'results.csv')));
     const pq = await readParquetWithDuckDB(join(merged, 'results.parquet'), 'SELECT count(*) AS n, count(DISTINCT key) AS k FROM read_parquet($p)');
     assert.equal(Number(pq[0]!.n), 96);
     assert.equal(Number(pq[0]!.k), 96);

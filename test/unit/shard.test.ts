@@ -4,14 +4,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { assignShards, planShards, resolveShard, ShardError } from '../../src/core/run/shard';
 import { saveReview } from '../../src/core/results/reviews';
 import { readReviews } from '../../src/core/results/reviews';
 import { groupRuns, listRuns } from '../../src/core/results/runs';
 import { startFakeOpenAI, type FakeServer } from '../support/fakeOpenAI';
 import { cliBundle } from '../support/buildCli';
-import { CANARY_KEY, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
+import { CANARY_KEY, csvOutcome, countedRows, readParquetWithDuckDB, readPartials, tempDir, writeCases } from '../support/runnerFixtures';
 
 describe('the split of a plan into shards', () => {
   const units = Array.from({ length: 1001 }, (_, i) => `c:case-${i}`);
@@ -108,16 +107,6 @@ function awb(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 
 const PLAN = ['--dataset', 'bench.cases.jsonl', '--models', 'm1,m2', '--personas', 'default,evil_confidant', '--concurrency', '6'];
 
-/** key → the answer and verdict columns, each key once. */
-function outcome(csvPath: string): Map<string, string> {
-  const rows = parse(readFileSync(csvPath), { columns: true }) as Record<string, string>[];
-  const m = new Map<string, string>();
-  for (const r of rows) {
-    assert.ok(!m.has(r.key!), `duplicate key ${r.key} in ${csvPath}`);
-    m.set(r.key!, JSON.stringify([r.run_id, r.raw_candidate, r.overall, r.attack_success, r.safety_score, r.error, r.judge_status]));
-  }
-  return m;
-}
 
 const read = (f: string) => readFileSync(f, 'utf8');
 const runJson = (d: string) => JSON.parse(read(join(d, 'run.json')));
@@ -163,7 +152,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(m.code, 0, m.stderr);
       assert.match(m.stdout, /merged run R: complete — 92 rows, 92\/92 keys done/);
       const md = join(dir, 'merged', 'R');
-      assert.deepEqual(outcome(join(md, 'results.csv')), outcome(join(dir, 'results', 'R', 'results.csv')));
+      assert.deepEqual(csvOutcome(join(md, 'results.csv')), csvOutcome(join(dir, 'results', 'R', 'results.csv')));
       assert.equal(read(join(md, 'summary.csv')), read(join(dir, 'results', 'R', 'summary.csv')), 'summary recomputed from the rows equals the unsharded one');
       const pq = await readParquetWithDuckDB(join(md, 'results.parquet'), 'SELECT count(*) AS n, count(DISTINCT key) AS k FROM read_parquet($p)');
       assert.equal(Number(pq[0]!.n), 92);
@@ -205,7 +194,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       assert.equal(moved.code, 0, moved.stderr);
       assert.equal(server.requests.filter((r) => r.model === 'm1' || r.model === 'm2').length, unanswered.length, 'the cut keys without an answer kept, nothing else');
       assert.equal(server.requests.filter((r) => r.model === 'gpt-5-mini').length, cutKeys.size, 'every cut key judged again');
-      assert.deepEqual(outcome(join(dir, 'elsewhere', 'R.shard-1-of-3', 'results.csv')), outcome(join(dir, 'results', 'R.shard-1-of-3', 'results.csv')));
+      assert.deepEqual(csvOutcome(join(dir, 'elsewhere', 'R.shard-1-of-3', 'results.csv')), csvOutcome(join(dir, 'results', 'R.shard-1-of-3', 'results.csv')));
       // Kubernetes: the pod sees JOB_COMPLETION_INDEX only; the count comes from AWB_SHARDS.
       server.reset();
       const k8s = await Promise.all([0, 1].map((i) => awb(['run', ...PLAN, '--run-id', 'K', '--shard', 'auto'], dir, { JOB_COMPLETION_INDEX: String(i), AWB_SHARDS: '2' })));
@@ -249,7 +238,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       const single = join(dir, 'results', 'G'), merged = join(dir, 'merged', 'G');
       assert.equal(read(join(merged, 'sycophancy.csv')), read(join(single, 'sycophancy.csv')));
       assert.equal(read(join(merged, 'summary.csv')), read(join(single, 'summary.csv')));
-      assert.deepEqual(outcome(join(merged, 'results.csv')), outcome(join(single, 'results.csv')));
+      assert.deepEqual(csvOutcome(join(merged, 'results.csv')), csvOutcome(join(single, 'results.csv')));
       assert.ok(existsSync(join(merged, 'grid.cases.jsonl')) && runJson(merged).grid, 'the merged run keeps its grid');
     } finally {
       cleanup();
@@ -324,7 +313,7 @@ describe('awb run --shard and awb merge (the built CLI)', () => {
       const rows = readPartials(join(dir, 'M'));
       assert.equal(rows.length, 48);
       assert.equal(new Set(rows.map((r) => r.key)).size, 48);
-      assert.equal(outcome(join(dir, 'M', 'results.csv')).size, 48);
+      assert.equal(csvOutcome(join(dir, 'M', 'results.csv')).size, 48);
       assert.equal((await readReviews(join(dir, 'M'))).length, 1, 'the review survived the second merge');
       assert.equal(read(join(dir, 'M', 'summary.csv')), read(join(dir, 'M2', 'summary.csv')));
 

@@ -141,7 +141,7 @@ export class PartialsReader {
         }
       }
       // Whatever is left has no newline yet: a row being written. Read it next time.
-      this.pos = lines.rest()?.offset ?? readAt;
+      this.pos = lines.position;
       if (out.length) {
         total += out.length;
         await onRows(out);

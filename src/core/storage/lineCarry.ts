@@ -24,6 +24,11 @@ export class LineCarry {
     return { block: buf.subarray(0, end), offset };
   }
 
+  /** The file offset just after the last whole line given out (where the carried bytes start). */
+  get position(): number {
+    return this.offset;
+  }
+
   /** Bytes waiting for their newline. */
   get pending(): number {
     return this.carry.length;
